@@ -1,0 +1,75 @@
+"""Filters that turn a mail roster into accounts under a province's regulation.
+
+The engine lives in ``module_utils/mailgov`` so that the directory sync module
+(which runs on the LDAP host), the tests, the benchmarks and the preview command
+all use the very same code.
+"""
+
+import sys
+from pathlib import Path
+
+_LIB = str(Path(__file__).resolve().parent.parent / "module_utils")
+if _LIB not in sys.path:
+    sys.path.insert(0, _LIB)
+
+from ansible.errors import AnsibleFilterError  # noqa: E402
+
+from mailgov import accounts, policy, sizes, text  # noqa: E402
+from mailgov.errors import RosterError  # noqa: E402
+
+
+def _plain(value):
+    """Copy Ansible's tagged containers into plain ones, keeping dates as dates."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def render_accounts(roster, existing=None):
+    try:
+        return accounts.render(_plain(roster), _plain(existing) if existing is not None else None)
+    except RosterError as err:
+        raise AnsibleFilterError(f"render_accounts: the roster has {err}") from None
+
+
+def mail_policy(roster):
+    roster = _plain(roster)
+    spec = roster.get("policy") if isinstance(roster, dict) else roster
+    domain = roster.get("domain") if isinstance(roster, dict) else None
+    try:
+        return policy.resolve(spec, domain)
+    except RosterError as err:
+        raise AnsibleFilterError(f"mail_policy: the policy has {err}") from None
+
+
+def vn_ascii(value):
+    if not isinstance(value, str):
+        raise AnsibleFilterError(f"vn_ascii: expects text, got {value!r}")
+    return text.vn_ascii(value)
+
+
+def size_bytes(value):
+    try:
+        return sizes.size_bytes(value)
+    except ValueError as err:
+        raise AnsibleFilterError(f"size_bytes: {err}") from None
+
+
+def password_problems(password, rules):
+    rules = _plain(rules)
+    if not (isinstance(rules, dict) and "password" in rules and "domain" in rules):
+        rules = mail_policy(rules)
+    return policy.password_problems(password, rules)
+
+
+class FilterModule:
+    def filters(self):
+        return {
+            "render_accounts": render_accounts,
+            "mail_policy": mail_policy,
+            "vn_ascii": vn_ascii,
+            "size_bytes": size_bytes,
+            "password_problems": password_problems,
+        }

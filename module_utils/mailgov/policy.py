@@ -1,0 +1,214 @@
+"""Naming, quota, password and lifecycle policies: YAML presets, merged and checked."""
+
+import copy
+import re
+from functools import lru_cache
+from pathlib import Path
+
+from .errors import RosterError
+from .sizes import size_bytes
+
+POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+UNIT_TYPES = ("department", "district", "commune", "division")
+NAME_TOKENS = frozenset({
+    "given", "surname", "middle", "full", "given_initials", "surname_initials",
+    "middle_initials", "middle_last", "middle_rest_initials",
+})
+UNIT_TOKENS = frozenset({"abbr", "short", "place", "parent", *UNIT_TYPES})
+PERSON_TOKENS = NAME_TOKENS | frozenset({"suffix", "unit", "birth_year", *UNIT_TYPES})
+CLASSES = ("upper", "lower", "digit", "special")
+_TOKEN = re.compile(r"\{(\w+)\}")
+_LITERAL = re.compile(r"^[a-z0-9._-]*$")
+
+
+def preset_names():
+    return sorted(p.stem for p in POLICY_DIR.glob("*.yml") if p.stem != "defaults")
+
+
+@lru_cache(maxsize=None)
+def _load(name):
+    path = POLICY_DIR / f"{name}.yml"
+    if not path.is_file():
+        known = ", ".join(preset_names())
+        raise RosterError([f"policy: unknown preset {name!r}; known presets: {known}"])
+    import yaml  # only on the controller: modules get policies already resolved
+
+    with path.open(encoding="utf-8") as handle:
+        data = yaml.safe_load(handle) or {}
+    parent = data.pop("inherits", None)
+    if parent:
+        return merge(_load(parent), data)
+    return merge(_defaults(), data) if name != "defaults" else data
+
+
+def _defaults():
+    return _load("defaults")
+
+
+def merge(base, override):
+    """Deep-merge mappings; anything else in override replaces what base had."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+def resolve(spec, domain=None):
+    """Return the checked policy for a preset name or a mapping of overrides.
+
+    A mapping may name its base with ``preset``; without it the project
+    defaults are the base.  ``domain`` (the roster's) wins over the policy's.
+    """
+    if spec is None:
+        raise RosterError(["policy: missing; name a preset (" + ", ".join(preset_names()) + ")"])
+    if isinstance(spec, str):
+        policy = copy.deepcopy(_load(spec))
+        policy["preset"] = spec
+    elif isinstance(spec, dict):
+        spec = dict(spec)
+        base = spec.pop("preset", None)
+        policy = merge(_load(base) if base else _defaults(), spec)
+        policy["preset"] = base
+    else:
+        raise RosterError(["policy: must be a preset name or a mapping"])
+    if domain:
+        policy["domain"] = domain
+    check(policy)
+    return policy
+
+
+def _unknown_keys(value, model, where, problems):
+    for key, sub in value.items():
+        if key not in model:
+            problems.append(f"{where}{key}: unknown setting")
+        elif isinstance(sub, dict) and isinstance(model[key], dict) and model[key]:
+            _unknown_keys(sub, model[key], f"{where}{key}.", problems)
+
+
+def _check_template(template, tokens, where, problems):
+    if not isinstance(template, str) or not template:
+        problems.append(f"{where}: must be a non-empty template string")
+        return
+    for token in _TOKEN.findall(template):
+        if token not in tokens:
+            problems.append(f"{where}: unknown token {{{token}}} (known: {', '.join(sorted(tokens))})")
+    if not _LITERAL.match(_TOKEN.sub("", template)):
+        problems.append(f"{where}: text outside tokens may only use a-z 0-9 . _ -")
+
+
+def check(policy):
+    """Raise RosterError listing every problem in a merged policy."""
+    problems = []
+    model = dict(_defaults(), preset=None)
+    _unknown_keys({k: v for k, v in policy.items() if k != "units"}, model, "policy.", problems)
+    domain = policy.get("domain")
+    if not isinstance(domain, str) or not re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", domain):
+        problems.append(f"policy.domain: {domain!r} is not a domain; set mail_roster.domain")
+    units = policy.get("units") or {}
+    for unit_type, rule in units.items():
+        where = f"policy.units.{unit_type}"
+        if unit_type not in UNIT_TYPES:
+            problems.append(f"{where}: unknown unit type (known: {', '.join(UNIT_TYPES)})")
+            continue
+        _unknown_keys(rule, _defaults()["units"]["department"], f"{where}.", problems)
+        addresses = rule.get("address")
+        if not isinstance(addresses, list) or not addresses:
+            problems.append(f"{where}.address: must be a list of templates")
+        else:
+            for i, template in enumerate(addresses):
+                _check_template(template, UNIT_TOKENS, f"{where}.address[{i}]", problems)
+        _check_template(rule.get("suffix"), UNIT_TOKENS - {"parent"}, f"{where}.suffix", problems)
+    person = policy["person"]
+    _check_template(person.get("address"), PERSON_TOKENS | {"name"}, "policy.person.address", problems)
+    if "{name}" not in str(person.get("address")):
+        problems.append("policy.person.address: must contain {name}")
+    _check_template(person.get("name"), PERSON_TOKENS, "policy.person.name", problems)
+    steps = person.get("collision") or []
+    for i, step in enumerate(steps):
+        where = f"policy.person.collision[{i}]"
+        if not isinstance(step, dict) or set(step) - {"name", "when"}:
+            problems.append(f"{where}: must be a mapping with 'name' and optionally 'when'")
+            continue
+        _check_template(step.get("name"), PERSON_TOKENS | {"name", "n"}, f"{where}.name", problems)
+        if step.get("when") not in (None, "different_full_names"):
+            problems.append(f"{where}.when: only 'different_full_names' is known")
+    if not steps or "{n}" not in str(steps[-1].get("name", "")):
+        problems.append("policy.person.collision: the last step must contain {n}, so every name resolves")
+    for key in ("person", "unit"):
+        try:
+            size_bytes(policy["quota"].get(key))
+        except ValueError as err:
+            problems.append(f"policy.quota.{key}: {err}")
+    try:
+        size_bytes(policy.get("attachment_max"))
+    except ValueError as err:
+        problems.append(f"policy.attachment_max: {err}")
+    rules = policy["password"]
+    if not isinstance(rules.get("min_length"), int) or rules["min_length"] < 1:
+        problems.append("policy.password.min_length: must be a positive whole number")
+    unknown = set(rules.get("require") or []) - set(CLASSES)
+    if unknown:
+        problems.append(f"policy.password.require: unknown classes {sorted(unknown)}; known: {', '.join(CLASSES)}")
+    for i, fixed in enumerate(policy.get("fixed_mailboxes") or []):
+        if not isinstance(fixed, dict) or not fixed.get("local_part") or not fixed.get("name"):
+            problems.append(f"policy.fixed_mailboxes[{i}]: needs local_part and name")
+    if policy["report"].get("period") not in ("quarter", "half-year"):
+        problems.append("policy.report.period: must be 'quarter' or 'half-year'")
+    if problems:
+        raise RosterError(problems)
+
+
+def compile_template(template):
+    """Split a template into (literal, token) pairs for fast rendering."""
+    parts, pos = [], 0
+    for match in _TOKEN.finditer(template):
+        parts.append((template[pos:match.start()], match.group(1)))
+        pos = match.end()
+    parts.append((template[pos:], None))
+    return tuple(parts)
+
+
+def fill(parts, values):
+    """Render compiled parts; None when a token is None (the template does not apply)."""
+    out = []
+    for literal, token in parts:
+        out.append(literal)
+        if token is not None:
+            value = values.get(token)
+            if value is None:
+                return None
+            out.append(value)
+    return "".join(out)
+
+
+def password_problems(password, policy):
+    """Return what a password lacks under the policy's rules, as a list of sentences."""
+    rules = policy["password"] if "password" in policy else policy
+    problems = []
+    if not isinstance(password, str):
+        return ["the password must be text"]
+    if len(password) < rules["min_length"]:
+        problems.append(f"must be at least {rules['min_length']} characters long")
+    special_set = rules.get("special_characters")
+    present = {
+        "upper": any(c.isupper() for c in password),
+        "lower": any(c.islower() for c in password),
+        "digit": any(c.isdigit() for c in password),
+        "special": any(
+            (c in special_set) if special_set else not (c.isalnum() or c.isspace())
+            for c in password
+        ),
+    }
+    words = {
+        "upper": "an upper-case letter",
+        "lower": "a lower-case letter",
+        "digit": "a digit",
+        "special": "a special character" + (f" ({' '.join(special_set)})" if special_set else ""),
+    }
+    for cls in rules.get("require") or []:
+        if not present[cls]:
+            problems.append(f"must contain {words[cls]}")
+    return problems

@@ -1,0 +1,309 @@
+"""Read and check a roster: every problem is collected, each with its place."""
+
+import datetime
+import difflib
+import re
+
+from . import text
+from .policy import UNIT_TYPES
+from .sizes import size_bytes
+
+ROSTER_KEYS = ("policy", "domain", "units", "people")
+UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "delegates")
+PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases")
+STATUSES = ("active", "locked", "recalled")
+# Ids become parts of LDAP DNs: this set needs no escaping there.
+ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+LOCAL_PART = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
+ABBR_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+# Parents a unit of each type may have (None: may stand alone).
+PARENT_TYPES = {
+    "department": (None,),
+    "district": (None,),
+    "commune": (None, "district"),
+    # Agencies such as one provincial department run their own domain: their
+    # divisions stand alone.
+    "division": (None, "department", "district", "commune", "division"),
+}
+
+
+class Unit:
+    __slots__ = ("index", "id", "name", "type", "parent", "abbr", "quota", "mailbox",
+                 "delegates", "chain", "tokens", "suffix", "local_part")
+
+    def where(self):
+        return f"units[{self.index}]"
+
+
+class Person:
+    __slots__ = ("index", "id", "name", "words", "unit", "birth_year", "quota", "status",
+                 "pinned", "aliases", "surname", "middle", "given", "key")
+
+    def where(self):
+        return f"people[{self.index}]"
+
+
+def local_part_problem(local):
+    if not local:
+        return "cannot be made: no form of the policy applies"
+    if len(local) > 64:
+        return f"{local!r} is longer than 64 characters"
+    if not LOCAL_PART.match(local):
+        return (f"{local!r} is not a valid local part: use only a-z 0-9 . _ -, "
+                "with no leading, trailing or doubled dot")
+    return None
+
+
+def address_local(value, domain, where, problems):
+    """The local part of an address written as 'local' or 'local@domain'."""
+    if not isinstance(value, str) or not value.strip():
+        problems.append(f"{where}: must be an address such as 'name@{domain}' or 'name'")
+        return None
+    local, _, dom = value.strip().lower().partition("@")
+    if dom and dom != domain:
+        problems.append(f"{where}: {value!r} is outside the domain {domain}")
+        return None
+    problem = local_part_problem(local)
+    if problem:
+        problems.append(f"{where}: {problem}")
+        return None
+    return local
+
+
+def _keys(entry, allowed, where, problems):
+    for key in entry:
+        if key not in allowed:
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else f"; known: {', '.join(allowed)}"
+            problems.append(f"{where}.{key}: unknown key{hint}")
+
+
+def _name(value, where, problems, allow_digits=False):
+    if not isinstance(value, str):
+        problems.append(f"{where}: must be text")
+        return None
+    cleaned = text.clean(value)
+    problem = text.name_problem(cleaned, allow_digits=allow_digits)
+    if problem:
+        problems.append(f"{where}: {value!r} {problem}")
+        return None
+    return cleaned
+
+
+def _quota(entry, where, problems):
+    value = entry.get("quota")
+    if value is None:
+        return None
+    try:
+        return size_bytes(value)
+    except ValueError as err:
+        problems.append(f"{where}.quota: {err}")
+        return None
+
+
+def _entries(roster, key, problems):
+    entries = roster.get(key)
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        problems.append(f"{key}: must be a list")
+        return []
+    return entries
+
+
+def _check_id(entry, where, seen, problems):
+    ident = entry.get("id")
+    if ident is None or isinstance(ident, bool):
+        problems.append(f"{where}.id: missing; every entry needs a unique, stable id")
+        return None
+    ident = str(ident)
+    if not ID_PATTERN.match(ident):
+        problems.append(f"{where}.id: {ident!r} may use only letters, digits . _ - (at most 64)")
+        return None
+    if ident in seen:
+        problems.append(f"{where}.id: {ident!r} is already used by {seen[ident]}; ids are unique")
+        return None
+    seen[ident] = where
+    return ident
+
+
+def read_units(roster, seen, problems):
+    units = {}
+    for index, entry in enumerate(_entries(roster, "units", problems)):
+        where = f"units[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be a mapping with id, name and type")
+            continue
+        _keys(entry, UNIT_KEYS, where, problems)
+        unit = Unit()
+        unit.index = index
+        unit.id = _check_id(entry, where, seen, problems)
+        unit.name = _name(entry.get("name"), f"{where}.name", problems, allow_digits=True)
+        unit.type = entry.get("type")
+        if unit.type not in UNIT_TYPES:
+            problems.append(f"{where}.type: {unit.type!r} is not one of {', '.join(UNIT_TYPES)}")
+        parent = entry.get("parent")
+        unit.parent = None if parent is None else str(parent)
+        abbr = entry.get("abbr")
+        unit.abbr = None
+        if abbr is not None:
+            abbr = str(abbr).strip().lower()
+            if not ABBR_PATTERN.match(abbr):
+                problems.append(f"{where}.abbr: {entry.get('abbr')!r} may use only a-z 0-9 _ -")
+            else:
+                unit.abbr = abbr
+        unit.quota = _quota(entry, where, problems)
+        mailbox = entry.get("mailbox", True)
+        if not isinstance(mailbox, bool):
+            problems.append(f"{where}.mailbox: must be true or false")
+        unit.mailbox = mailbox is not False
+        delegates = entry.get("delegates") or []
+        if not isinstance(delegates, list):
+            problems.append(f"{where}.delegates: must be a list of people ids")
+            delegates = []
+        unit.delegates = [str(d) for d in delegates]
+        if unit.id is not None:
+            units[unit.id] = unit
+    _link_units(units, problems)
+    return units
+
+
+def _link_units(units, problems):
+    for unit in units.values():
+        if unit.parent is not None and unit.parent not in units:
+            problems.append(f"{unit.where()}.parent: unknown unit {unit.parent!r}")
+            unit.parent = None
+    for unit in units.values():
+        chain, seen, node = [], set(), unit
+        while node is not None:
+            if node.id in seen:
+                problems.append(f"{unit.where()}.parent: the parents of {unit.id!r} form a cycle "
+                                f"({' -> '.join(u.id for u in chain)} -> {node.id})")
+                chain = None
+                break
+            seen.add(node.id)
+            chain.append(node)
+            node = units.get(node.parent) if node.parent else None
+        unit.chain = chain  # the unit first, its root last; None in a cycle
+        if chain and unit.type in PARENT_TYPES:
+            parent_type = units[unit.parent].type if unit.parent else None
+            if parent_type not in PARENT_TYPES[unit.type]:
+                allowed = [t or "none" for t in PARENT_TYPES[unit.type]]
+                under = f"under a {parent_type}" if parent_type else "without a parent"
+                problems.append(f"{unit.where()}.parent: a {unit.type} cannot stand {under}; "
+                                f"allowed parents: {', '.join(allowed)}")
+
+
+def _birth_year(value, where, problems):
+    if value is None:
+        return None
+    if isinstance(value, (datetime.date, datetime.datetime)):
+        return str(value.year)
+    if isinstance(value, int) and not isinstance(value, bool) and 1900 <= value <= 2100:
+        return str(value)
+    if isinstance(value, str):
+        try:
+            return str(datetime.date.fromisoformat(value.strip()).year)
+        except ValueError:
+            pass
+    problems.append(f"{where}.birth_date: {value!r} is not a date such as 1990-04-12")
+    return None
+
+
+def _parts(person, entry, where, problems):
+    """Split the name into surname, middle names and given name."""
+    parts = entry.get("parts")
+    all_words = person.words = text.words(person.name)
+    if parts is None:
+        if len(all_words) == 1:
+            person.surname, person.middle, person.given = [], [], all_words
+        else:
+            person.surname, person.middle, person.given = all_words[:1], all_words[1:-1], all_words[-1:]
+        return
+    if not isinstance(parts, dict):
+        problems.append(f"{where}.parts: must be a mapping with surname, middle and given")
+        return
+    _keys(parts, ("surname", "middle", "given"), f"{where}.parts", problems)
+    split = {}
+    for key in ("surname", "middle", "given"):
+        value = parts.get(key)
+        if value is None:
+            value = []
+        elif isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list):
+            problems.append(f"{where}.parts.{key}: must be text or a list of words")
+            return
+        cleaned = [_name(v, f"{where}.parts.{key}", problems) for v in value]
+        if None in cleaned:
+            return
+        split[key] = [w for v in cleaned for w in text.words(v)]
+    if not split["given"]:
+        problems.append(f"{where}.parts.given: missing")
+        return
+    given_keys = sorted(text.word_key(w) for w in split["surname"] + split["middle"] + split["given"])
+    if given_keys != sorted(text.word_key(w) for w in all_words):
+        problems.append(f"{where}.parts: the words of parts must be the words of the name "
+                        f"{person.name!r}, each once")
+        return
+    person.surname, person.middle, person.given = split["surname"], split["middle"], split["given"]
+
+
+def read_people(roster, units, seen, problems):
+    people = []
+    for index, entry in enumerate(_entries(roster, "people", problems)):
+        where = f"people[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be a mapping with id, name and unit")
+            continue
+        _keys(entry, PERSON_KEYS, where, problems)
+        person = Person()
+        person.index = index
+        person.id = _check_id(entry, where, seen, problems)
+        person.name = _name(entry.get("name"), f"{where}.name", problems)
+        unit = entry.get("unit")
+        person.unit = units.get(str(unit)) if unit is not None else None
+        if person.unit is None:
+            problems.append(f"{where}.unit: unknown unit {unit!r}" if unit is not None
+                            else f"{where}.unit: missing")
+        person.birth_year = _birth_year(entry.get("birth_date"), where, problems)
+        person.quota = _quota(entry, where, problems)
+        person.status = entry.get("status") or "active"
+        if person.status not in STATUSES:
+            problems.append(f"{where}.status: {person.status!r} is not one of {', '.join(STATUSES)}")
+        person.pinned = entry.get("address")
+        aliases = entry.get("aliases") or []
+        if not isinstance(aliases, list):
+            problems.append(f"{where}.aliases: must be a list of addresses")
+            aliases = []
+        person.aliases = aliases
+        person.surname = person.middle = person.given = None
+        person.key = None
+        if person.name:
+            _parts(person, entry, where, problems)
+        people.append(person)
+    return people
+
+
+def check_delegates(units, people, problems):
+    by_id = {p.id: p for p in people if p.id is not None}
+    for unit in units.values():
+        for delegate in unit.delegates:
+            person = by_id.get(delegate)
+            if person is None:
+                problems.append(f"{unit.where()}.delegates: {delegate!r} is not in people")
+            elif person.status == "recalled":
+                problems.append(f"{unit.where()}.delegates: {delegate!r} is recalled")
+
+
+def read(roster):
+    """Check a roster's structure. Returns (units by id, people, problems)."""
+    problems = []
+    if not isinstance(roster, dict):
+        return {}, [], ["mail_roster: must be a mapping with policy, units and people"]
+    _keys(roster, ROSTER_KEYS, "mail_roster", problems)
+    seen = {}
+    units = read_units(roster, seen, problems)
+    people = read_people(roster, units, seen, problems)
+    check_delegates(units, people, problems)
+    return units, people, problems

@@ -1,0 +1,86 @@
+"""The filters as Ansible calls them: names, errors, and a real playbook run."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from ansible.errors import AnsibleFilterError
+from mail_roster import FilterModule
+
+from test_roster_errors import BASE
+
+ROOT = Path(__file__).resolve().parents[1]
+FILTERS = FilterModule().filters()
+
+
+def test_filter_names():
+    assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "password_problems"}
+
+
+@pytest.mark.parametrize("name, args, message", [
+    ("render_accounts", ({"policy": "gialai", "people": [{"id": "x", "name": "An", "unit": "zz"}]},),
+     "render_accounts: the roster has 1 problem:\n  - people[0].unit: unknown unit 'zz'"),
+    ("size_bytes", ("lots",), "size_bytes: 'lots' is not a size"),
+    ("vn_ascii", (42,), "vn_ascii: expects text, got 42"),
+    ("mail_policy", ("nowhere",), "mail_policy: the policy has 1 problem"),
+])
+def test_errors_name_the_filter_and_the_bad_value(name, args, message):
+    with pytest.raises(AnsibleFilterError) as err:
+        FILTERS[name](*args)
+    assert message in str(err.value)
+
+
+def test_password_problems_takes_the_roster():
+    assert FILTERS["password_problems"]("Matkhou@123", BASE) == []
+    assert FILTERS["password_problems"]("matkhau123", "gialai")
+
+
+@pytest.fixture(scope="module")
+def ansible_run(tmp_path_factory):
+    """Render the roster through a real ansible-playbook run with the project's ansible.cfg."""
+    work = tmp_path_factory.mktemp("play")
+    (work / "roster.json").write_text(json.dumps(BASE, ensure_ascii=False), encoding="utf-8")
+    out = work / "accounts.json"
+    playbook = work / "play.yml"
+    playbook.write_text(f"""
+- hosts: localhost
+  gather_facts: false
+  vars:
+    roster: "{{{{ lookup('ansible.builtin.file', '{work}/roster.json') | from_json }}}}"
+  tasks:
+    - ansible.builtin.copy:
+        content: "{{{{ roster | render_accounts | to_json }}}}"
+        dest: "{out}"
+        mode: "0600"
+    - ansible.builtin.assert:
+        that:
+          - "'Đặng Thị Hoà' | vn_ascii == 'Dang Thi Hoa'"
+          - "'1.5G' | size_bytes == 1610612736"
+          - "(roster | mail_policy).domain == 'gialai.gov.vn'"
+""", encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_FILTER_PLUGINS=str(ROOT / "filter_plugins"))
+    bindir = Path(sys.executable).parent
+    result = subprocess.run([str(bindir / "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                             "-e", f"ansible_python_interpreter={sys.executable}", str(playbook)],
+                            capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    return result, out
+
+
+def test_filters_work_in_a_playbook(ansible_run):
+    result, out = ansible_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    accounts = {a["id"]: a for a in json.loads(out.read_text(encoding="utf-8"))}
+    assert accounts["GL-0001"]["address"] == "quynhhtn.stttt@gialai.gov.vn"
+    assert accounts["GL-0001"]["display_name"] == "Hoàng Thị Như Quỳnh"
+
+
+@pytest.mark.parametrize("name", sorted(FILTERS))
+def test_ansible_doc_shows_every_filter(name):
+    bindir = Path(sys.executable).parent
+    env = dict(os.environ, ANSIBLE_FILTER_PLUGINS=str(ROOT / "filter_plugins"))
+    result = subprocess.run([str(bindir / "ansible-doc"), "-t", "filter", name],
+                            capture_output=True, text=True, env=env, cwd=ROOT, check=False)
+    assert result.returncode == 0 and "EXAMPLES" in result.stdout and "RETURN" in result.stdout, result.stderr
