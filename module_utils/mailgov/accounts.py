@@ -180,7 +180,7 @@ def _account(ident, kind, local, domain, name, unit, quota, status):
         "local_part": local,
         "address": f"{local}@{domain}",
         "display_name": name,
-        "ascii_name": text.vn_ascii(name),
+        "ascii_name": text.fold(name),
         "surname": None,
         "given_name": None,
         "unit": unit.id if unit else None,

@@ -73,7 +73,12 @@ def clean(text):
 
 def vn_ascii(text):
     """Fold Vietnamese text to plain ASCII: 'Đặng Thị Hoà' -> 'Dang Thi Hoa'."""
-    folded = clean(text).translate(_ASCII)
+    return fold(clean(text))
+
+
+def fold(cleaned):
+    """vn_ascii for text that clean() has already seen."""
+    folded = cleaned.translate(_ASCII)
     if folded.isascii():
         return folded
     decomposed = unicodedata.normalize("NFKD", folded)
