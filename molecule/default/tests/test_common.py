@@ -16,8 +16,8 @@ VIETNAMESE = "Thư điện tử công vụ: Sở Thông tin và Truyền thông 
 
 
 @pytest.fixture(scope="module")
-def inventory_vars(host):
-    return _runner.get_variables(host.backend.name)
+def inventory_vars(render):
+    return render("mail_hostname", "mail_domain")
 
 
 def test_timezone_is_ho_chi_minh(host):

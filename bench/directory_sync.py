@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""The directory sync module against a per-entry ldap_entry loop, in the same run.
+
+Stands up a container `mailgov-bench` with the directory (playbooks/site.yml with the
+demo inventory), then times, against the same slapd:
+  1. playbooks/accounts.yml syncing a generated roster of 20,000 accounts into an
+     empty directory (initial passwords included, hashed with {ARGON2} by slapd);
+  2. the same run again, with nothing to change;
+  3. a community.general.ldap_entry loop adding 500 of those accounts, one task
+     item per entry, with the same attributes and initial password.
+Goals: per account, (1) at least 50 times faster than (3); (2) at most a tenth of (1).
+
+    .venv/bin/python bench/directory_sync.py [--accounts 20000] [--loop 500] [--keep]
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT / "module_utils"), str(ROOT / "bench")]
+
+from mailgov.accounts import render  # noqa: E402
+from roster_render import generate  # noqa: E402
+
+CONTAINER = "mailgov-bench"
+BASE_DN = "dc=gialai,dc=gov,dc=vn"
+LOOP_PLAY = """
+- name: Add accounts one task item at a time
+  hosts: {host}
+  gather_facts: false
+  tasks:
+    - name: Add one account
+      community.general.ldap_entry:
+        dn: "uid={{{{ item.id }}}},ou=loop,{base}"
+        objectClass: [inetOrgPerson, mailAccount]
+        attributes:
+          uid: "{{{{ item.id }}}}"
+          cn: "{{{{ item.display_name }}}}"
+          sn: "{{{{ item.surname or item.display_name }}}}"
+          mail: "{{{{ item.address }}}}"
+          mailKind: "{{{{ item.kind }}}}"
+          mailStatus: "{{{{ item.status }}}}"
+          mailQuota: "{{{{ item.quota_bytes }}}}"
+          userPassword: "{{{{ item.password }}}}"
+        server_uri: ldapi:///
+        sasl_class: external
+      loop: "{{{{ accounts }}}}"
+      loop_control:
+        label: "{{{{ item.id }}}}"
+      no_log: true
+"""
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, check=True, cwd=ROOT, **kwargs)
+
+
+def podman(*args, capture=False):
+    result = run(["podman", *args], capture_output=capture, text=True)
+    return result.stdout if capture else None
+
+
+def ldap(script):
+    podman("exec", CONTAINER, "bash", "-c", script)
+
+
+def playbook(*args, env=None):
+    start = time.perf_counter()
+    run([str(ROOT / ".venv/bin/ansible-playbook"), "-i", "inventories/demo", "-i", str(ROOT / "bench/inventory.yml"),
+         "--limit", CONTAINER, *args], stdout=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - start
+
+
+def start_container():
+    if subprocess.run(["podman", "container", "exists", CONTAINER], check=False).returncode != 0:
+        podman("run", "--detach", "--name", CONTAINER, "--hostname", "mail.gialai.gov.vn", "--systemd=always",
+               "localhost/mailgov-base:trixie", "/sbin/init")
+    for _ in range(60):
+        state = subprocess.run(["podman", "exec", CONTAINER, "systemctl", "is-system-running"],
+                               capture_output=True, text=True, check=False).stdout.strip()
+        if state in ("running", "degraded"):
+            return
+        time.sleep(1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--accounts", type=int, default=20000)
+    parser.add_argument("--loop", type=int, default=500)
+    parser.add_argument("--keep", action="store_true", help="keep the container afterwards")
+    args = parser.parse_args()
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+
+    start_container()
+    with tempfile.TemporaryDirectory() as tmp:
+        env["ANSIBLE_LOG_PATH"] = ""
+        passwords = Path(tmp) / "passwords"
+        print("setting up the directory in", CONTAINER, file=sys.stderr)
+        playbook("playbooks/site.yml", "-e", f"accounts_password_dir={passwords}", env=env)
+
+        units = max(1, args.accounts // 20)
+        roster = generate(people=args.accounts - units, units=units)
+        roster_file = Path(tmp) / "roster.yml"
+        roster_file.write_text(yaml.safe_dump(roster, allow_unicode=True), encoding="utf-8")
+        ldap(f"for ou in people mailboxes units loop; do "
+             f"ldapdelete -Q -Y EXTERNAL -H ldapi:/// -r ou=$ou,{BASE_DN} 2>/dev/null; done; true")
+
+        sync_args = ("playbooks/accounts.yml", "-e", f"@{roster_file}", "-e", f"accounts_password_dir={passwords}")
+        first = playbook(*sync_args, env=env)
+        again = playbook(*sync_args, env=env)
+
+        accounts = render(roster["mail_roster"])[: args.loop]
+        for account in accounts:
+            account["password"] = "Kh@iTao2026"
+        loop_file = Path(tmp) / "loop.yml"
+        loop_file.write_text(LOOP_PLAY.format(host=CONTAINER, base=BASE_DN), encoding="utf-8")
+        vars_file = Path(tmp) / "loop-vars.json"
+        vars_file.write_text(json.dumps({"accounts": accounts}, ensure_ascii=False), encoding="utf-8")
+        ldap(f"printf 'dn: ou=loop,{BASE_DN}\\nobjectClass: organizationalUnit\\nou: loop\\n' "
+             f"| ldapadd -Q -Y EXTERNAL -H ldapi:///")
+        loop = playbook(str(loop_file), "-e", f"@{vars_file}", env=env)
+        count = int(podman("exec", CONTAINER, "bash", "-c",
+                           f"ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b ou=people,{BASE_DN} -LLL '(uid=*)' 1.1 "
+                           "| grep -c '^dn:'", capture=True).strip())
+
+    if not args.keep:
+        podman("rm", "--force", CONTAINER, capture=True)
+    per_sync = first / args.accounts
+    per_loop = loop / len(accounts)
+    print(f"accounts: {args.accounts} synced ({count} people entries found after), loop: {len(accounts)}")
+    print("| run | seconds | per account (ms) |")
+    print("| --- | ---: | ---: |")
+    print(f"| mail_directory: first sync of {args.accounts} accounts | {first:.1f} | {per_sync * 1000:.2f} |")
+    print(f"| mail_directory: the same run again, nothing to change | {again:.1f} | {again / args.accounts * 1000:.2f} |")
+    print(f"| community.general.ldap_entry loop over {len(accounts)} accounts | {loop:.1f} | {per_loop * 1000:.2f} |")
+    speedup = per_loop / per_sync
+    print(f"per account, the module is {speedup:.0f} times faster than the loop (goal: at least 50)")
+    print(f"the no-op run takes {again / first:.3f} of the first sync (goal: at most 0.1)")
+    return 0 if speedup >= 50 and again <= first / 10 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
