@@ -17,7 +17,7 @@ INVENTORY ?= inventories/demo
 help:
 	@echo "make demo       stand up the demo mail server in the mailgov-demo container"
 	@echo "make demo-down  remove the demo container (the base images stay)"
-	@echo "make test       lint, unit tests and the default Molecule scenario"
+	@echo "make test       lint, unit tests and the default and mail Molecule scenarios"
 	@echo "make molecule SCENARIO=bookworm   one Molecule scenario"
 	@echo "make setup      system packages, .venv and base images (run by demo and test)"
 	@echo "make preview    the accounts an inventory's roster gives (INVENTORY=inventories/demo)"
@@ -32,8 +32,10 @@ demo: setup
 demo-down:
 	@scripts/demo-down.sh
 
+# The mail scenario stops slapd and fills mailboxes on purpose: it has an instance of its own.
 test: setup lint unit
 	$(MOLECULE) test -s default
+	$(MOLECULE) test -s mail
 
 lint: setup
 	yamllint --strict .

@@ -101,7 +101,6 @@ def main():
 
     start_container()
     with tempfile.TemporaryDirectory() as tmp:
-        env["ANSIBLE_LOG_PATH"] = ""
         passwords = Path(tmp) / "passwords"
         print("setting up the directory in", CONTAINER, file=sys.stderr)
         playbook("playbooks/site.yml", "-e", f"accounts_password_dir={passwords}", env=env)
