@@ -14,7 +14,7 @@ if _LIB not in sys.path:
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
-from mailgov import accounts, policy, sizes, text  # noqa: E402
+from mailgov import accounts, passwords, policy, sizes, text  # noqa: E402
 from mailgov.errors import RosterError  # noqa: E402
 
 
@@ -64,6 +64,15 @@ def password_problems(password, rules):
     return policy.password_problems(password, rules)
 
 
+def initial_password(seed, ident, rules):
+    if not seed or not isinstance(seed, str):
+        raise AnsibleFilterError("initial_password: the seed must be a non-empty secret string")
+    rules = _plain(rules)
+    if not (isinstance(rules, dict) and "min_length" in rules):
+        raise AnsibleFilterError("initial_password: rules must be the password section of mail_policy")
+    return passwords.derived_password(seed, str(ident), rules)
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -72,4 +81,5 @@ class FilterModule:
             "vn_ascii": vn_ascii,
             "size_bytes": size_bytes,
             "password_problems": password_problems,
+            "initial_password": initial_password,
         }

@@ -14,8 +14,9 @@ description:
   - A locked or recalled account gets C(pwdAccountLockedTime=000001010000Z), so it cannot log
     in; it keeps its entry, its address and its mail. An account in the directory that is no
     longer in the roster is recalled, never deleted.
-  - New accounts get their password from O(initial_passwords) with C(pwdReset=TRUE), so the
-    user must change it at the first login. Existing passwords are never touched.
+  - New accounts get an initial password derived from O(initial_password_seed), with
+    C(pwdReset=TRUE), so the user must change it at the first login. Existing passwords are
+    never touched.
 options:
   roster:
     description: The roster (C(mail_roster)).
@@ -40,11 +41,12 @@ options:
   bind_pw:
     description: The password of O(bind_dn).
     type: str
-  initial_passwords:
-    description: Account id to initial password; only accounts that do not exist yet use theirs,
-      and every new account needs one.
-    type: dict
-    default: {}
+  initial_password_seed:
+    description:
+      - A random secret from which each new account's initial password is derived
+        (C(mailgov.passwords.derived_password)); the controller derives the same passwords with
+        the C(initial_password) filter, so no password travels. Required when accounts are added.
+    type: str
   mail_host:
     description: The server that holds the mailboxes (C(mailHost)).
     type: str
@@ -59,7 +61,7 @@ EXAMPLES = r"""
     roster: "{{ mail_roster }}"
     policy: "{{ mail_roster | mail_policy }}"
     base_dn: dc=gialai,dc=gov,dc=vn
-    initial_passwords: "{{ initial }}"
+    initial_password_seed: "{{ seed }}"
   register: sync
 """
 
@@ -99,6 +101,7 @@ import datetime  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
 from ansible.module_utils.mailgov.accounts import render_directory  # noqa: E402
 from ansible.module_utils.mailgov.errors import RosterError  # noqa: E402
+from ansible.module_utils.mailgov.passwords import derived_password  # noqa: E402
 
 try:
     import ldap
@@ -273,7 +276,7 @@ class Sync:
             if after is not None:
                 self.after.append(describe(name, after))
 
-    def run(self, roster, policy, initial_passwords, mail_host):
+    def run(self, roster, policy, seed, mail_host):
         d = self.dir
         accounts_found = {}
         for base in (d.people, d.mailboxes):
@@ -287,10 +290,11 @@ class Sync:
                                   problems=err.problems)
         accounts = rendered["accounts"]
         new = [a for a in accounts if a["id"] not in existing]
-        missing = [a["id"] for a in new if not initial_passwords.get(a["id"])]
-        if missing:
-            self.module.fail_json(msg="mail_directory: no initial password for the new accounts "
-                                      f"{', '.join(missing[:10])}; nothing was changed")
+        if new and not seed:
+            self.module.fail_json(msg="mail_directory: initial_password_seed is needed to add "
+                                      f"{', '.join(a['id'] for a in new[:10])}; nothing was changed")
+        rules = policy["password"]
+        passwords = {a["id"]: derived_password(seed, a["id"], rules) for a in new}
 
         for container in (d.people, d.mailboxes, d.units):
             if not d.exists(container):
@@ -300,7 +304,7 @@ class Sync:
         self.write_barrier()
         self.sync_units(rendered["units"])
         self.write_barrier()
-        self.sync_accounts(accounts, accounts_found, initial_passwords, mail_host)
+        self.sync_accounts(accounts, accounts_found, passwords, mail_host)
         self.remove_units(rendered["units"])
         self.write_barrier()
         self.result["accounts"] = len(accounts)
@@ -441,7 +445,7 @@ def main():
             "server_uri": {"type": "str", "default": "ldapi:///"},
             "bind_dn": {"type": "str"},
             "bind_pw": {"type": "str", "no_log": True},
-            "initial_passwords": {"type": "dict", "default": {}, "no_log": True},
+            "initial_password_seed": {"type": "str", "no_log": True},
             "mail_host": {"type": "str"},
         },
         supports_check_mode=True,
@@ -454,7 +458,7 @@ def main():
         module.fail_json(msg=f"mail_directory: cannot reach the directory at {module.params['server_uri']}: {err}")
     sync = Sync(module, directory)
     changed = sync.run(module.params["roster"], module.params["policy"],
-                       module.params["initial_passwords"], module.params["mail_host"])
+                       module.params["initial_password_seed"], module.params["mail_host"])
     module.exit_json(changed=changed, **sync.result)
 
 

@@ -17,7 +17,8 @@ FILTERS = FilterModule().filters()
 
 
 def test_filter_names():
-    assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "password_problems"}
+    assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "password_problems",
+                            "initial_password"}
 
 
 @pytest.mark.parametrize("name, args, message", [

@@ -73,8 +73,18 @@ def test_password_problems(preset, password, problems):
 
 @pytest.mark.parametrize("preset", ["gialai", "yenbai", "binhdinh_sct", "tphcm_q4", "quangtri_tu"])
 def test_initial_passwords_meet_the_policy(preset):
-    from mailgov.passwords import initial_password
+    from mailgov.passwords import derived_password, new_seed
     rules = resolve(preset)
-    drawn = {initial_password(rules["password"]) for _ in range(200)}
-    assert len(drawn) == 200
+    seed = new_seed()
+    drawn = [derived_password(seed, f"GL-{i:04d}", rules["password"]) for i in range(300)]
+    assert len(set(drawn)) == 300
     assert all(password_problems(p, rules) == [] for p in drawn)
+    assert not set("0O1lI") & set("".join(drawn))
+
+
+def test_initial_passwords_come_again_from_the_same_seed_only():
+    from mailgov.passwords import derived_password
+    rules = resolve("gialai")["password"]
+    assert derived_password("seed-a", "GL-0001", rules) == derived_password("seed-a", "GL-0001", rules)
+    assert derived_password("seed-a", "GL-0001", rules) != derived_password("seed-b", "GL-0001", rules)
+    assert derived_password("seed-a", "GL-0001", rules) != derived_password("seed-a", "GL-0002", rules)

@@ -126,7 +126,7 @@ def test_a_newcomer_gets_an_initial_password_to_change(host, tmp_path):
     lists = list((tmp_path / "passwords").glob("*.csv"))
     assert len(lists) == 1 and oct(lists[0].stat().st_mode & 0o777) == "0o600"
     rows = lists[0].read_text(encoding="utf-8").splitlines()
-    assert rows[0] == "address,name,initial_password"
+    assert rows[0] == "address,id,initial_password"
     address, ident, password = rows[1].split(",")
     assert (address, ident) == ("tamptt.snv@gialai.gov.vn", "GL-0100")
     # The password reaches neither the output nor the directory in clear.

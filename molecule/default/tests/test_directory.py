@@ -37,7 +37,7 @@ def initial():
     lists = sorted(Path(os.environ["MAILGOV_TEST_PASSWORD_DIR"]).glob("*.csv"), key=lambda p: p.stat().st_mtime)
     assert lists, "accounts.yml wrote no initial password list"
     with lists[-1].open(newline="", encoding="utf-8") as stream:
-        return {row["name"]: row["initial_password"] for row in csv.DictReader(stream)}
+        return {row["id"]: row["initial_password"] for row in csv.DictReader(stream)}
 
 
 def person(site, ident):
