@@ -170,12 +170,8 @@ class Namer:
             self._resolve_together(state, taken, holders, assigned)
         return assigned
 
-    def _with_base(self, tokens):
-        tokens["name"] = tokens["base"]
-        return tokens
-
-    def _step_candidates(self, tokens, step, taken):
-        template, _, sequence = step
+    def _step_candidates(self, tokens, step):
+        _, _, sequence = step
         if not sequence:
             yield self._candidate(self._named(tokens), step)
             return
@@ -194,16 +190,15 @@ class Namer:
         tokens["name"] = tokens["base"]
         return tokens
 
-    def _distinct(self, person, others, holders):
-        key = person.key or text.name_key(person.name)
-        person.key = key
+    @staticmethod
+    def _distinct(person, others):
+        """True when no one else in ``others`` has the same full name."""
+        person.key = person.key or text.name_key(person.name)
         for other in others:
-            if other is person:
-                continue
-            if other is None:
+            if other is None or other is person:
                 continue
             other.key = other.key or text.name_key(other.name)
-            if other.key == key:
+            if other.key == person.key:
                 return False
         return True
 
@@ -212,9 +207,9 @@ class Namer:
             return base
         holder = holders.get(taken.get(base))
         for step in self.steps:
-            if step[1] == "different_full_names" and not self._distinct(person, [holder], holders):
+            if step[1] == "different_full_names" and not self._distinct(person, [holder]):
                 continue
-            for candidate in self._step_candidates(tokens, step, taken):
+            for candidate in self._step_candidates(tokens, step):
                 if candidate is not None and candidate not in taken:
                     return candidate
         return None
@@ -240,7 +235,7 @@ class Namer:
                 break
             if step[2]:
                 for person, tokens, _ in pending:
-                    local = next((c for c in self._step_candidates(tokens, step, taken)
+                    local = next((c for c in self._step_candidates(tokens, step)
                                   if c not in taken), None)
                     assigned[person.id] = local
                     if local is not None:
@@ -250,7 +245,7 @@ class Namer:
             candidates = defaultdict(list)
             for entry in pending:
                 person, tokens, _ = entry
-                if step[1] == "different_full_names" and not self._distinct(person, rivals[person.id], holders):
+                if step[1] == "different_full_names" and not self._distinct(person, rivals[person.id]):
                     continue
                 candidate = self._candidate(self._named(tokens), step)
                 if candidate is not None:
