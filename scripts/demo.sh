@@ -30,6 +30,11 @@ publish=()
 for port in "${spec[@]:1}"; do
     publish+=(--publish "${port}")
 done
+# A container left running when the machine stopped can stay "stopping" for good.
+stuck() {
+    die "The ${container} container cannot be started (podman says '${1}'), as happens when the machine stopped while it ran: run 'make demo-down', then 'make demo' to make a new one (the demo's mail and accounts start afresh)."
+}
+
 spec_id="$(printf '%s\n' "${image}" "${spec_lines}" | sha256sum | cut -c1-16)"
 
 if podman container exists "${container}"; then
@@ -39,7 +44,7 @@ if podman container exists "${container}"; then
     fi
     if [[ "$(podman container inspect --format '{{ .State.Running }}' "${container}")" != "true" ]]; then
         say "Starting the ${container} container"
-        podman start "${container}" >/dev/null
+        podman start "${container}" >/dev/null 2>&1 || stuck "$(podman container inspect --format '{{ .State.Status }}' "${container}")"
     fi
 else
     say "Creating the ${container} container (${hostname}) from ${image}"
@@ -55,7 +60,9 @@ for _ in {1..60}; do
     [[ "${state}" == "running" || "${state}" == "degraded" ]] && break
     sleep 1
 done
-if [[ "${state}" != "running" ]]; then
+if [[ -z "${state}" ]]; then
+    stuck "$(podman container inspect --format '{{ .State.Status }}' "${container}")"
+elif [[ "${state}" != "running" ]]; then
     say "systemd in ${container} says '${state}'; see: podman exec ${container} systemctl --failed"
 fi
 
