@@ -38,7 +38,7 @@ class mailgov extends rcube_plugin
         $rcmail = rcmail::get_instance();
         $reason = self::change_reason($rcmail, $rcmail->get_user_name());
         if ($reason === null) {
-            unset($_SESSION['mailgov_must_change']);
+            rcmail::get_instance()->session->remove('mailgov_must_change');
             return $args;
         }
         $_SESSION['mailgov_must_change'] = $reason;
@@ -65,7 +65,7 @@ class mailgov extends rcube_plugin
     /** The directory took the new password: the user is free again. */
     function password_change($args)
     {
-        unset($_SESSION['mailgov_must_change']);
+        rcmail::get_instance()->session->remove('mailgov_must_change');
         return $args;
     }
 
