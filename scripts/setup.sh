@@ -7,7 +7,8 @@ cd "${MAILGOV_ROOT}"
 
 # podman and runc run the containers, debootstrap builds their images, iptables lets
 # podman publish ports, python3-venv makes .venv.
-packages=(podman runc debootstrap iptables python3 python3-venv ca-certificates)
+# chromium: the report tests render the HTML report in a real browser (headless).
+packages=(podman runc debootstrap iptables python3 python3-venv ca-certificates chromium)
 python="${PYTHON:-/usr/bin/python3}"
 venv="${MAILGOV_ROOT}/.venv"
 stamp="${venv}/.requirements.sha256"
