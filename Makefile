@@ -17,7 +17,7 @@ INVENTORY ?= inventories/demo
 help:
 	@echo "make demo       stand up the demo mail server in the mailgov-demo container"
 	@echo "make demo-down  remove the demo container (the base images stay)"
-	@echo "make test       lint, unit tests and the default, mail and webmail Molecule scenarios"
+	@echo "make test       lint, unit tests and every Molecule scenario but bookworm"
 	@echo "make molecule SCENARIO=bookworm   one Molecule scenario"
 	@echo "make setup      system packages, .venv and base images (run by demo and test)"
 	@echo "make preview    the accounts an inventory's roster gives (INVENTORY=inventories/demo)"
@@ -37,6 +37,7 @@ test: setup lint unit
 	$(MOLECULE) test -s default
 	$(MOLECULE) test -s mail
 	$(MOLECULE) test -s webmail
+	$(MOLECULE) test -s lifecycle
 
 lint: setup
 	yamllint --strict .

@@ -16,7 +16,11 @@ description:
     longer in the roster is recalled, never deleted.
   - New accounts get an initial password derived from O(initial_password_seed), with
     C(pwdReset=TRUE), so the user must change it at the first login. Existing passwords are
-    never touched.
+    touched only when an account is reopened.
+  - An account the lifecycle job locked or recalled (C(mailStatusReason) set) stays so while the
+    roster says C(active), until the person's C(reopen) date (the day of the written request)
+    is on or after the day it was locked. Reopening, like unlocking an account the roster had
+    locked, gives a new initial password (derived like a new account's) with C(pwdReset=TRUE).
 options:
   roster:
     description: The roster (C(mail_roster)).
@@ -80,6 +84,14 @@ locked:
   returned: always
 unlocked:
   description: Addresses unlocked now (status active again).
+  type: list
+  returned: always
+reopened:
+  description: The accounts unlocked now with a new initial password, each with C(id) and C(address).
+  type: list
+  returned: always
+held:
+  description: Addresses the roster says are active but the lifecycle job keeps locked or recalled.
   type: list
   returned: always
 recalled:
@@ -257,6 +269,7 @@ class Sync:
         self.check = module.check_mode
         self.before, self.after = [], []
         self.result = {"created": [], "updated": [], "locked": [], "unlocked": [], "recalled": [],
+                       "reopened": [], "held": [],
                        "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
 
     def write(self, kind, dn, *args):
@@ -281,7 +294,8 @@ class Sync:
         accounts_found = {}
         for base in (d.people, d.mailboxes):
             accounts_found.update(d.search(base, ldap.SCOPE_ONELEVEL, "(objectClass=mailAccount)",
-                                           ("objectClass", "pwdAccountLockedTime", *MANAGED)))
+                                           ("objectClass", "pwdAccountLockedTime", "mailStatusReason",
+                                            "mailStatusChanged", *MANAGED)))
         existing = {e["uid"][0]: e["mail"][0] for e in accounts_found.values() if e.get("uid") and e.get("mail")}
         try:
             rendered = render_directory(roster, existing, policy=policy)
@@ -295,6 +309,7 @@ class Sync:
                                       f"{', '.join(a['id'] for a in new[:10])}; nothing was changed")
         rules = policy["password"]
         passwords = {a["id"]: derived_password(seed, a["id"], rules) for a in new}
+        self.new_password = lambda ident: self._reopen_password(seed, ident, rules)
 
         for container in (d.people, d.mailboxes, d.units):
             if not d.exists(container):
@@ -315,6 +330,11 @@ class Sync:
             self.result["diff"] = {"before": "".join(self.before), "after": "".join(self.after),
                                    "before_header": "directory", "after_header": "roster"}
         return changed
+
+    def _reopen_password(self, seed, ident, rules):
+        if not seed:
+            self.module.fail_json(msg=f"mail_directory: initial_password_seed is needed to reopen {ident}")
+        return derived_password(seed, ident, rules)
 
     def unit_dn(self, unit):
         parts = [rdn("ou", uid) for uid in reversed(unit["path"])]
@@ -403,7 +423,18 @@ class Sync:
                 self.result["created"].append({"id": account["id"], "address": account["address"]})
                 continue
             old_dn, current = entry
-            self.update_account(old_dn, current, desired, locked, account["address"], stamp)
+            reason = current.get("mailStatusReason", [None])[0]
+            reopen = False
+            if reason and account["status"] == "active":
+                since = current.get("mailStatusChanged", [""])[0][:8]
+                reopen = bool(account.get("reopen")) and account["reopen"].replace("-", "") >= since
+                if not reopen:
+                    # The lifecycle job's lock stands until a request to reopen comes after it.
+                    desired["mailStatus"] = current.get("mailStatus", ["locked"])
+                    locked = True
+                    self.result["held"].append(account["address"])
+            self.update_account(old_dn, current, desired, locked, account["address"], stamp,
+                                ident=account["id"], clear_reason=bool(reason) and (reopen or account["status"] != "active"))
         for uid, (dn, current) in found_by_uid.items():
             if uid in seen or current.get("mailStatus", [""])[0] == "recalled":
                 continue
@@ -411,7 +442,7 @@ class Sync:
             desired["mailStatus"] = ["recalled"]
             self.update_account(dn, current, desired, True, current.get("mail", [uid])[0], stamp)
 
-    def update_account(self, dn, current, desired, locked, address, stamp):
+    def update_account(self, dn, current, desired, locked, address, stamp, ident=None, clear_reason=False):
         mods = changes(current, desired, MANAGED)
         classes = missing_classes(current, ACCOUNT_CLASSES)
         if classes:
@@ -423,6 +454,14 @@ class Sync:
             mods.append((ldap.MOD_REPLACE, "pwdAccountLockedTime", [LOCKED.encode()]))
         elif not locked and was_locked:
             mods.append((ldap.MOD_DELETE, "pwdAccountLockedTime", None))
+            if ident is not None:
+                # Reopened: a new initial password, to be changed at the next login.
+                password = self.new_password(ident)
+                mods.append((ldap.MOD_REPLACE, "userPassword", [password.encode("utf-8")]))
+                mods.append((ldap.MOD_REPLACE, "pwdReset", [b"TRUE"]))
+                self.result["reopened"].append({"id": ident, "address": address})
+        if clear_reason:
+            mods.append((ldap.MOD_DELETE, "mailStatusReason", None))
         if status_before != status_after:
             mods.append((ldap.MOD_REPLACE, "mailStatusChanged", [stamp.encode()]))
             key = {"active": "unlocked", "locked": "locked", "recalled": "recalled"}[status_after]
@@ -430,7 +469,8 @@ class Sync:
         elif mods:
             self.result["updated"].append(address)
         if mods:
-            shown = {m[1] for m in mods} - {"pwdAccountLockedTime", "mailStatusChanged"}
+            shown = {m[1] for m in mods} - {"pwdAccountLockedTime", "mailStatusChanged", "mailStatusReason",
+                                            "userPassword", "pwdReset"}
             self.diff(dn, {k: current.get(k, []) for k in sorted(shown) if current.get(k)},
                       {k: desired.get(k, []) for k in sorted(shown) if desired.get(k)})
             self.write("modify", dn, mods)

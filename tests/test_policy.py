@@ -41,6 +41,14 @@ def test_a_site_writes_its_own_policy_without_python():
     ({"preset": "gialai", "quota": {"unit": "big"}}, "policy.quota.unit: 'big' is not a size"),
     ({"preset": "gialai", "password": {"require": ["emoji"]}}, "policy.password.require: unknown classes ['emoji']"),
     ({"preset": "gialai", "report": {"period": "monthly"}}, "policy.report.period"),
+    ({"preset": "gialai", "lifecycle": {"lock_unused_days": 0}}, "policy.lifecycle.lock_unused_days: 0 must be"),
+    ({"preset": "gialai", "lifecycle": {"recall_unused_days": "6 months"}}, "recall_unused_days: '6 months' must"),
+    ({"preset": "gialai", "lifecycle": {"recall_unused_days": 60}}, "must be longer than lock_unused_days (90)"),
+    ({"preset": "gialai", "lifecycle": {"initial_password_grace_days": True}}, "initial_password_grace_days: True"),
+    ({"preset": "gialai", "lifecycle": {"reopen_wait_days": -1}}, "policy.lifecycle.reopen_wait_days"),
+    ({"preset": "gialai", "lifecycle": {"lock_after": 30}}, "policy.lifecycle.lock_after: unknown setting"),
+    ({"preset": "gialai", "password": {"max_age_days": 10}}, "expire_warning_days: 14 must be shorter"),
+    ({"preset": "gialai", "logs": {"retention_days": None}}, "policy.logs.retention_days: None must be"),
     ({"person": {"name": "{given}"}}, "policy.domain: None is not a domain"),
     (["gialai"], "policy: must be a preset name or a mapping"),
     (None, "policy: missing"),
@@ -88,3 +96,22 @@ def test_initial_passwords_come_again_from_the_same_seed_only():
     assert derived_password("seed-a", "GL-0001", rules) == derived_password("seed-a", "GL-0001", rules)
     assert derived_password("seed-a", "GL-0001", rules) != derived_password("seed-b", "GL-0001", rules)
     assert derived_password("seed-a", "GL-0001", rules) != derived_password("seed-a", "GL-0002", rules)
+
+
+@pytest.mark.parametrize("preset, lock, recall, grace, max_age", [
+    ("gialai", 90, 180, 30, 90),       # 3 months, 6 months, 1 month
+    ("tphcm_q4", 90, 180, 30, 90),     # 3 and 6 months; change every 3 months
+    ("yenbai", 90, None, 30, 90),
+])
+def test_presets_carry_the_lifecycle_periods(preset, lock, recall, grace, max_age):
+    rules = resolve(preset)
+    life = rules["lifecycle"]
+    assert (life["lock_unused_days"], life["recall_unused_days"], life["initial_password_grace_days"],
+            rules["password"]["max_age_days"]) == (lock, recall, grace, max_age)
+
+
+def test_a_site_turns_lifecycle_rules_off():
+    rules = resolve({"preset": "gialai", "lifecycle": {"lock_unused_days": None, "recall_unused_days": None},
+                     "password": {"max_age_days": None}})
+    assert rules["lifecycle"]["lock_unused_days"] is None
+    assert rules["password"]["max_age_days"] is None

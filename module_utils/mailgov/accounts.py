@@ -190,6 +190,7 @@ def _account(ident, kind, local, domain, name, unit, quota, status):
         "status": status,
         "aliases": [],
         "delegates": [],
+        "reopen": None,
     }
 
 
@@ -210,4 +211,5 @@ def _person_account(person, local, aliases, domain, quota):
     account["surname"] = " ".join(person.surname) or None
     account["given_name"] = " ".join(person.middle + person.given)
     account["aliases"] = [f"{a}@{domain}" for a in aliases]
+    account["reopen"] = person.reopen
     return account

@@ -155,10 +155,44 @@ def check(policy):
     for i, fixed in enumerate(policy.get("fixed_mailboxes") or []):
         if not isinstance(fixed, dict) or not fixed.get("local_part") or not fixed.get("name"):
             problems.append(f"policy.fixed_mailboxes[{i}]: needs local_part and name")
+    _check_periods(policy, problems)
     if policy["report"].get("period") not in ("quarter", "half-year"):
         problems.append("policy.report.period: must be 'quarter' or 'half-year'")
     if problems:
         raise RosterError(problems)
+
+
+def _days(value, where, problems, allow_off=True):
+    """A number of days: a whole number above zero, or null (the rule is off) where allowed."""
+    if value is None and allow_off:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        off = " or null to turn the rule off" if allow_off else ""
+        problems.append(f"{where}: {value!r} must be a whole number of days above zero{off}")
+        return None
+    return value
+
+
+def _check_periods(policy, problems):
+    """The lifecycle job and the password policy read these; they must make sense together."""
+    life = policy.get("lifecycle") or {}
+    rules = policy["password"]
+    lock = _days(life.get("lock_unused_days"), "policy.lifecycle.lock_unused_days", problems)
+    recall = _days(life.get("recall_unused_days"), "policy.lifecycle.recall_unused_days", problems)
+    _days(life.get("unit_unused_recall_days"), "policy.lifecycle.unit_unused_recall_days", problems)
+    _days(life.get("initial_password_grace_days"), "policy.lifecycle.initial_password_grace_days", problems)
+    wait = life.get("reopen_wait_days")
+    if isinstance(wait, bool) or not isinstance(wait, int) or wait < 0:
+        problems.append(f"policy.lifecycle.reopen_wait_days: {wait!r} must be a whole number of days, 0 or more")
+    if lock and recall and recall <= lock:
+        problems.append(f"policy.lifecycle.recall_unused_days: {recall} must be longer than "
+                        f"lock_unused_days ({lock}): an account is locked before it is recalled")
+    _days((policy.get("logs") or {}).get("retention_days"), "policy.logs.retention_days", problems, allow_off=False)
+    max_age = _days(rules.get("max_age_days"), "policy.password.max_age_days", problems)
+    warning = _days(rules.get("expire_warning_days"), "policy.password.expire_warning_days", problems)
+    if max_age and warning and warning >= max_age:
+        problems.append(f"policy.password.expire_warning_days: {warning} must be shorter than "
+                        f"max_age_days ({max_age})")
 
 
 def compile_template(template):

@@ -10,7 +10,8 @@ from .sizes import size_bytes
 
 ROSTER_KEYS = ("policy", "domain", "units", "people")
 UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "delegates")
-PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases")
+PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases",
+               "reopen")
 STATUSES = ("active", "locked", "recalled")
 # Ids become parts of LDAP DNs: this set needs no escaping there.
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -37,7 +38,7 @@ class Unit:
 
 class Person:
     __slots__ = ("index", "id", "name", "words", "unit", "birth_year", "quota", "status",
-                 "pinned", "aliases", "surname", "middle", "given", "key")
+                 "pinned", "aliases", "surname", "middle", "given", "key", "reopen")
 
     def where(self):
         return f"people[{self.index}]"
@@ -210,6 +211,23 @@ def _birth_year(value, where, problems):
     return None
 
 
+def _reopen(value, where, problems):
+    """The date of a written request to reopen an account that the lifecycle job locked."""
+    if value is None:
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        try:
+            return datetime.date.fromisoformat(value.strip()).isoformat()
+        except ValueError:
+            pass
+    problems.append(f"{where}.reopen: {value!r} is not a date such as 2025-06-02 (the day of the request)")
+    return None
+
+
 def _parts(person, entry, where, problems):
     """Split the name into surname, middle names and given name."""
     parts = entry.get("parts")
@@ -271,6 +289,7 @@ def read_people(roster, units, seen, problems):
         person.status = entry.get("status") or "active"
         if person.status not in STATUSES:
             problems.append(f"{where}.status: {person.status!r} is not one of {', '.join(STATUSES)}")
+        person.reopen = _reopen(entry.get("reopen"), where, problems)
         person.pinned = entry.get("address")
         aliases = entry.get("aliases") or []
         if not isinstance(aliases, list):

@@ -2,26 +2,25 @@
 against the instance, from this machine, as a user would connect.
 
 The fixtures that reach the mail services (the instance's address, its CA, TLS, message
-submission, known passwords) come from the mail scenario's conftest, imported, not copied.
+submission, known passwords) come from molecule/shared/mailclients.py, as in the mail scenario.
 Screenshots go to .cache/test-artifacts/webmail/ (ignored by git), or MAILGOV_ARTIFACTS.
 """
 
 import base64
 import hashlib
-import importlib.util
 import os
+import sys
 from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
-_spec = importlib.util.spec_from_file_location(
-    "mail_clients", Path(__file__).resolve().parents[2] / "mail" / "tests" / "conftest.py")
-mail_clients = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(mail_clients)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
-# The mail scenario's fixtures and helpers, shared.
+import mailclients as mail_clients  # noqa: E402
+
+# The fixtures and helpers shared with the mail scenario.
 testinfra_hosts = mail_clients.testinfra_hosts
 server = mail_clients.server
 ca_file = mail_clients.ca_file
