@@ -15,11 +15,8 @@ Goals: per account, (1) at least 50 times faster than (3); (2) at most a tenth o
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import yaml
@@ -29,6 +26,7 @@ sys.path[:0] = [str(ROOT / "module_utils"), str(ROOT / "bench")]
 
 from mailgov.accounts import render  # noqa: E402
 from roster_render import generate  # noqa: E402
+from stack import Container  # noqa: E402
 
 CONTAINER = "mailgov-bench"
 BASE_DN = "dc=gialai,dc=gov,dc=vn"
@@ -59,62 +57,28 @@ LOOP_PLAY = """
 """
 
 
-def run(command, **kwargs):
-    return subprocess.run(command, check=True, cwd=ROOT, **kwargs)
-
-
-def podman(*args, capture=False):
-    result = run(["podman", *args], capture_output=capture, text=True)
-    return result.stdout if capture else None
-
-
-def ldap(script):
-    podman("exec", CONTAINER, "bash", "-c", script)
-
-
-def playbook(*args, env=None):
-    start = time.perf_counter()
-    run([str(ROOT / ".venv/bin/ansible-playbook"), "-i", "inventories/demo", "-i", str(ROOT / "bench/inventory.yml"),
-         "--limit", CONTAINER, *args], stdout=subprocess.DEVNULL, env=env)
-    return time.perf_counter() - start
-
-
-def start_container():
-    if subprocess.run(["podman", "container", "exists", CONTAINER], check=False).returncode != 0:
-        podman("run", "--detach", "--name", CONTAINER, "--hostname", "mail.gialai.gov.vn", "--systemd=always",
-               "localhost/mailgov-base:trixie", "/sbin/init")
-    for _ in range(60):
-        state = subprocess.run(["podman", "exec", CONTAINER, "systemctl", "is-system-running"],
-                               capture_output=True, text=True, check=False).stdout.strip()
-        if state in ("running", "degraded"):
-            return
-        time.sleep(1)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--accounts", type=int, default=20000)
     parser.add_argument("--loop", type=int, default=500)
     parser.add_argument("--keep", action="store_true", help="keep the container afterwards")
     args = parser.parse_args()
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
-
-    start_container()
     with tempfile.TemporaryDirectory() as tmp:
+        server = Container(CONTAINER, tmp)
+        server.start()
         passwords = Path(tmp) / "passwords"
-        print("setting up the directory in", CONTAINER, file=sys.stderr)
-        playbook("playbooks/site.yml", "-e", f"accounts_password_dir={passwords}", env=env)
+        server.set_up(passwords)
 
         units = max(1, args.accounts // 20)
         roster = generate(people=args.accounts - units, units=units)
         roster_file = Path(tmp) / "roster.yml"
         roster_file.write_text(yaml.safe_dump(roster, allow_unicode=True), encoding="utf-8")
-        ldap(f"for ou in people mailboxes units loop; do "
-             f"ldapdelete -Q -Y EXTERNAL -H ldapi:/// -r ou=$ou,{BASE_DN} 2>/dev/null; done; true")
+        server.exec(f"for ou in people mailboxes units loop; do "
+                    f"ldapdelete -Q -Y EXTERNAL -H ldapi:/// -r ou=$ou,{BASE_DN} 2>/dev/null; done; true")
 
         sync_args = ("playbooks/accounts.yml", "-e", f"@{roster_file}", "-e", f"accounts_password_dir={passwords}")
-        first = playbook(*sync_args, env=env)
-        again = playbook(*sync_args, env=env)
+        first = server.playbook(*sync_args)
+        again = server.playbook(*sync_args)
 
         accounts = render(roster["mail_roster"])[: args.loop]
         for account in accounts:
@@ -123,15 +87,13 @@ def main():
         loop_file.write_text(LOOP_PLAY.format(host=CONTAINER, base=BASE_DN), encoding="utf-8")
         vars_file = Path(tmp) / "loop-vars.json"
         vars_file.write_text(json.dumps({"accounts": accounts}, ensure_ascii=False), encoding="utf-8")
-        ldap(f"printf 'dn: ou=loop,{BASE_DN}\\nobjectClass: organizationalUnit\\nou: loop\\n' "
-             f"| ldapadd -Q -Y EXTERNAL -H ldapi:///")
-        loop = playbook(str(loop_file), "-e", f"@{vars_file}", env=env)
-        count = int(podman("exec", CONTAINER, "bash", "-c",
-                           f"ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b ou=people,{BASE_DN} -LLL '(uid=*)' 1.1 "
-                           "| grep -c '^dn:'", capture=True).strip())
-
-    if not args.keep:
-        podman("rm", "--force", CONTAINER, capture=True)
+        server.exec(f"printf 'dn: ou=loop,{BASE_DN}\\nobjectClass: organizationalUnit\\nou: loop\\n' "
+                    f"| ldapadd -Q -Y EXTERNAL -H ldapi:///")
+        loop = server.playbook(str(loop_file), "-e", f"@{vars_file}")
+        count = int(server.exec(f"ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b ou=people,{BASE_DN} -LLL '(uid=*)' 1.1 "
+                                "| grep -c '^dn:'", capture=True).strip())
+        if not args.keep:
+            server.remove()
     per_sync = first / args.accounts
     per_loop = loop / len(accounts)
     print(f"accounts: {args.accounts} synced ({count} people entries found after), loop: {len(accounts)}")

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""One timed run of bench/delivery.py, inside the benchmark's container (as root).
+
+Injects --count copies of a message file into Postfix on port 25 with smtp-source, one
+smtp-source process per recipient, and waits until every message has arrived where the
+row's target says (files in the recipients' Maildirs, or smtp-sink's count) and Postfix's
+queue is empty. Meanwhile it samples the memory of the mail stack: the sum of the
+proportional set size (PSS) of every process in the container except the benchmark's own
+(this script, smtp-source and smtp-sink) and journald (see NOT_COUNTED). Prints one JSON
+object.
+
+Runs with the container's python3 and standard library only: it is copied in by
+bench/delivery.py.
+"""
+
+import argparse
+import email
+import email.policy
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
+SPOOL = Path("/var/spool/postfix")
+SINK_COUNTERS = Path("/tmp/bench-smtp-sink.counters")
+# Left out of the stack's memory: the benchmark's tools, and journald, whose PSS is mostly
+# the journal files it maps, growing with every line logged (page cache, not working memory).
+NOT_COUNTED = {"smtp-source", "smtp-sink", "systemd-journal"}
+POLL = 0.05  # seconds between checks of the mailboxes and the queue
+SAMPLE = 0.25  # seconds between memory samples (reading smaps_rollup costs more)
+
+
+def queued():
+    return sum(len(files) for queue in QUEUES for _, _, files in os.walk(SPOOL / queue))
+
+
+def mailbox_files(maildirs):
+    count = 0
+    for maildir in maildirs:
+        for sub in ("new", "cur"):
+            try:
+                count += sum(1 for _ in os.scandir(maildir / sub))
+            except FileNotFoundError:
+                pass
+    return count
+
+
+def sink_messages():
+    """Messages smtp-sink has received: its last counter line, "sess=.. quit=.. mesg=N"."""
+    with SINK_COUNTERS.open("rb") as counters:
+        counters.seek(max(0, SINK_COUNTERS.stat().st_size - 64))
+        last = counters.read().rstrip(b"\r").split(b"\r")[-1]
+    return int(last.rsplit(b"mesg=", 1)[1]) if b"mesg=" in last else 0
+
+
+def stack_pss(own):
+    """Bytes of PSS summed over the container's processes, the benchmark's own left out."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit() or int(entry.name) in own:
+            continue
+        try:
+            if Path(entry.path, "comm").read_text().strip() in NOT_COUNTED:
+                continue
+            for line in Path(entry.path, "smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
+                    total += int(line.split()[1]) * 1024
+                    break
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            pass  # the process ended meanwhile, or is a kernel thread
+    return total
+
+
+def wait_for_port(port, deadline):
+    while time.monotonic() < deadline:
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    sys.exit(f"smtp-sink did not listen on port {port}")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--target", choices=("mailboxes", "sink"), required=True)
+    parser.add_argument("--message", required=True, help="file with the message, as smtp-source -F sends it")
+    parser.add_argument("--count", type=int, required=True)
+    parser.add_argument("--sender", required=True)
+    parser.add_argument("--sink-port", type=int, default=2526)
+    parser.add_argument("--mail-root", default="/var/vmail")
+    parser.add_argument("--stall", type=float, default=120, help="give up after this many seconds without progress")
+    parser.add_argument("recipients", nargs="+")
+    args = parser.parse_args()
+
+    maildirs = [Path(args.mail_root, r.split("@")[1], r.split("@")[0], "Maildir") for r in args.recipients]
+    if args.target == "mailboxes":
+        before = mailbox_files(maildirs)
+        result = timed_run(args, lambda: mailbox_files(maildirs) - before)
+        sample = next(path for maildir in maildirs for path in (maildir / "new").iterdir())
+        with sample.open("rb") as handle:
+            result["subject"] = str(email.message_from_binary_file(handle, policy=email.policy.default)["Subject"])
+    else:
+        # -c: running counters on stdout; -h: a greeting other than Postfix's own host name,
+        # or Postfix would see a mail loop.
+        with SINK_COUNTERS.open("wb") as counters:
+            sink = subprocess.Popen(["smtp-sink", "-u", "nobody", "-h", "sink.bench.invalid", "-c",
+                                     f"127.0.0.1:{args.sink_port}", "256"], stdout=counters)
+        try:
+            wait_for_port(args.sink_port, time.monotonic() + 10)
+            result = timed_run(args, sink_messages)
+        finally:
+            sink.terminate()
+            sink.wait()
+    print(json.dumps(result, ensure_ascii=False))
+
+
+def timed_run(args, arrivals):
+    """Inject the messages; the seconds until arrivals() counts them all and the queue is empty."""
+    if queued():
+        sys.exit("Postfix's queue is not empty before the run")
+    shares = [args.count // len(args.recipients) + (i < args.count % len(args.recipients))
+              for i in range(len(args.recipients))]
+    own = {os.getpid()}
+    idle = stack_pss(own)
+    start = time.monotonic()
+    sources = [subprocess.Popen(["smtp-source", "-4", "-s", "1", "-m", str(share), "-M", "bench.example.org",
+                                 "-f", args.sender, "-t", recipient, "-F", args.message, "127.0.0.1:25"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+               for recipient, share in zip(args.recipients, shares) if share]
+    peak, sampled, progress, last = idle, start, start, None
+    while True:
+        now = time.monotonic()
+        if now - sampled >= SAMPLE:
+            peak, sampled = max(peak, stack_pss(own)), now
+        ended = [source.poll() for source in sources]
+        if any(ended):  # an exit status other than None (running) or 0
+            sys.exit("smtp-source failed: " + next(s.stderr.read() for s, e in zip(sources, ended) if e).strip())
+        arrived, in_queue = arrivals(), queued()
+        if None not in ended and arrived >= args.count and not in_queue:
+            break
+        if (arrived, in_queue) != last:
+            progress, last = now, (arrived, in_queue)
+        if now - progress > args.stall:
+            sys.exit(f"no progress for {args.stall:.0f} s: {arrived} of {args.count} arrived, {in_queue} queued "
+                     "(see postqueue -p and journalctl -u postfix in the container)")
+        time.sleep(POLL)
+    seconds = time.monotonic() - start
+    return {"seconds": seconds, "arrived": arrived, "idle_pss": idle, "peak_pss": max(peak, stack_pss(own))}
+
+
+if __name__ == "__main__":
+    main()
