@@ -14,7 +14,7 @@ if _LIB not in sys.path:
 
 from ansible.errors import AnsibleFilterError  # noqa: E402
 
-from mailgov import accounts, passwords, policy, sizes, text  # noqa: E402
+from mailgov import accounts, passwords, policy, sizes, text, workdays  # noqa: E402
 from mailgov.errors import RosterError  # noqa: E402
 
 
@@ -73,6 +73,13 @@ def initial_password(seed, ident, rules):
     return passwords.derived_password(seed, str(ident), rules)
 
 
+def notice_problems(window, today, holidays=None, min_working_days=3):
+    window = _plain(window)
+    if not isinstance(window, dict) or not window.get("start") or not window.get("end"):
+        raise AnsibleFilterError("notice_problems: expects a mapping with start and end")
+    return workdays.check_window(window["start"], window["end"], today, _plain(holidays or []), int(min_working_days))
+
+
 class FilterModule:
     def filters(self):
         return {
@@ -82,4 +89,5 @@ class FilterModule:
             "size_bytes": size_bytes,
             "password_problems": password_problems,
             "initial_password": initial_password,
+            "notice_problems": notice_problems,
         }

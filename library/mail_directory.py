@@ -17,6 +17,10 @@ description:
   - New accounts get an initial password derived from O(initial_password_seed), with
     C(pwdReset=TRUE), so the user must change it at the first login. Existing passwords are
     touched only when an account is reopened.
+  - A unit mailbox whose delegates (its head and C(delegates) in the roster) change is handed
+    over - the new delegates can open it, the old ones no longer can, and its password is reset to
+    a new initial password (derived like a new account's) with C(pwdReset=TRUE), so that whoever
+    knew the old one loses it. Its mail is not touched.
   - An account the lifecycle job locked or recalled (C(mailStatusReason) set) stays so while the
     roster says C(active), until the person's C(reopen) date (the day of the written request)
     is on or after the day it was locked. Reopening, like unlocking an account the roster had
@@ -88,6 +92,11 @@ unlocked:
   returned: always
 reopened:
   description: The accounts unlocked now with a new initial password, each with C(id) and C(address).
+  type: list
+  returned: always
+handed_over:
+  description: The unit mailboxes whose delegates changed, now with a new initial password, each with
+    C(id), C(address), C(from) and C(to) (the delegates' ids before and after).
   type: list
   returned: always
 held:
@@ -269,7 +278,7 @@ class Sync:
         self.check = module.check_mode
         self.before, self.after = [], []
         self.result = {"created": [], "updated": [], "locked": [], "unlocked": [], "recalled": [],
-                       "reopened": [], "held": [],
+                       "reopened": [], "held": [], "handed_over": [],
                        "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
 
     def write(self, kind, dn, *args):
@@ -433,8 +442,14 @@ class Sync:
                     desired["mailStatus"] = current.get("mailStatus", ["locked"])
                     locked = True
                     self.result["held"].append(account["address"])
+            handover = account["kind"] == "unit" and sorted(current.get("mailDelegate", [])) != sorted(desired["mailDelegate"])
+            if handover:
+                self.result["handed_over"].append({
+                    "id": account["id"], "address": account["address"], "to": list(account["delegates"]),
+                    "from": [ldap.dn.str2dn(dn)[0][0][1] for dn in current.get("mailDelegate", [])]})
             self.update_account(old_dn, current, desired, locked, account["address"], stamp,
-                                ident=account["id"], clear_reason=bool(reason) and (reopen or account["status"] != "active"))
+                                ident=account["id"], clear_reason=bool(reason) and (reopen or account["status"] != "active"),
+                                new_password=handover)
         for uid, (dn, current) in found_by_uid.items():
             if uid in seen or current.get("mailStatus", [""])[0] == "recalled":
                 continue
@@ -442,7 +457,8 @@ class Sync:
             desired["mailStatus"] = ["recalled"]
             self.update_account(dn, current, desired, True, current.get("mail", [uid])[0], stamp)
 
-    def update_account(self, dn, current, desired, locked, address, stamp, ident=None, clear_reason=False):
+    def update_account(self, dn, current, desired, locked, address, stamp, ident=None, clear_reason=False,
+                       new_password=False):
         mods = changes(current, desired, MANAGED)
         classes = missing_classes(current, ACCOUNT_CLASSES)
         if classes:
@@ -460,6 +476,12 @@ class Sync:
                 mods.append((ldap.MOD_REPLACE, "userPassword", [password.encode("utf-8")]))
                 mods.append((ldap.MOD_REPLACE, "pwdReset", [b"TRUE"]))
                 self.result["reopened"].append({"id": ident, "address": address})
+                new_password = False
+        if new_password:
+            # Handed over: whoever knew the old password loses the mailbox with it.
+            password = self.new_password(ident)
+            mods.append((ldap.MOD_REPLACE, "userPassword", [password.encode("utf-8")]))
+            mods.append((ldap.MOD_REPLACE, "pwdReset", [b"TRUE"]))
         if clear_reason:
             mods.append((ldap.MOD_DELETE, "mailStatusReason", None))
         if status_before != status_after:

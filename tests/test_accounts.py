@@ -48,6 +48,9 @@ def test_pinned_address_aliases_and_delegates():
     assert accounts["GL-0001"]["aliases"] == ["nhuquynh@gialai.gov.vn"]
     assert accounts["stttt"]["delegates"] == ["GL-0001"]
     assert "tuphap" not in accounts
+    # The head uses the unit mailbox as the delegates do, listed first and once.
+    roster["units"][0].update(head="GL-0002", delegates=["GL-0001", "GL-0002"])
+    assert {a["id"]: a for a in render(roster)}["stttt"]["delegates"] == ["GL-0002", "GL-0001"]
     # The unit without a mailbox still names the people in it.
     assert accounts["GL-0002"]["address"] == "nguyentd.iagrai@gialai.gov.vn"
 

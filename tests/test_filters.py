@@ -18,7 +18,7 @@ FILTERS = FilterModule().filters()
 
 def test_filter_names():
     assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "password_problems",
-                            "initial_password"}
+                            "initial_password", "notice_problems"}
 
 
 @pytest.mark.parametrize("name, args, message", [

@@ -69,6 +69,8 @@ def unit(roster, index, **values):
     (lambda r: unit(r, 0, abbr="postmaster"), "its address postmaster is a reserved name; set abbr"),
     (lambda r: unit(r, 0, delegates=["GL-9999"]), "units[0].delegates: 'GL-9999' is not in people"),
     (lambda r: (unit(r, 0, delegates=["GL-0001"]), person(r, 0, status="recalled")), "units[0].delegates: 'GL-0001' is recalled"),
+    (lambda r: unit(r, 0, head="GL-9999"), "units[0].head: 'GL-9999' is not in people"),
+    (lambda r: (unit(r, 0, head="GL-0001"), person(r, 0, status="recalled")), "units[0].head: 'GL-0001' is recalled"),
     (lambda r: unit(r, 0, mailbox="yes"), "units[0].mailbox: must be true or false"),
     (lambda r: r["units"].append({"id": "x", "name": "Xã Ia Bang", "type": "commune"})
      or r["units"].append({"id": "y", "name": "Xã Ia Băng", "type": "commune"}),

@@ -201,7 +201,8 @@ def _fixed_account(ident, local, name, domain, quota):
 def _unit_account(unit, domain, quota):
     account = _account(unit.id, "unit", unit.local_part, domain, unit.name, unit, quota, "active")
     account["unit_type"] = unit.type
-    account["delegates"] = list(unit.delegates)
+    # The head uses the unit mailbox as its delegates do.
+    account["delegates"] = list(dict.fromkeys(([unit.head] if unit.head else []) + unit.delegates))
     return account
 
 

@@ -9,7 +9,7 @@ from .policy import UNIT_TYPES
 from .sizes import size_bytes
 
 ROSTER_KEYS = ("policy", "domain", "units", "people")
-UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "delegates")
+UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "head", "delegates")
 PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases",
                "reopen")
 STATUSES = ("active", "locked", "recalled")
@@ -30,7 +30,7 @@ PARENT_TYPES = {
 
 class Unit:
     __slots__ = ("index", "id", "name", "type", "parent", "abbr", "quota", "mailbox",
-                 "delegates", "chain", "tokens", "suffix", "local_part")
+                 "head", "delegates", "chain", "tokens", "suffix", "local_part")
 
     def where(self):
         return f"units[{self.index}]"
@@ -163,6 +163,8 @@ def read_units(roster, seen, problems):
             problems.append(f"{where}.delegates: must be a list of people ids")
             delegates = []
         unit.delegates = [str(d) for d in delegates]
+        head = entry.get("head")
+        unit.head = None if head is None else str(head)
         if unit.id is not None:
             units[unit.id] = unit
     _link_units(units, problems)
@@ -307,12 +309,13 @@ def read_people(roster, units, seen, problems):
 def check_delegates(units, people, problems):
     by_id = {p.id: p for p in people if p.id is not None}
     for unit in units.values():
-        for delegate in unit.delegates:
+        named = [("head", unit.head)] if unit.head is not None else []
+        for key, delegate in named + [("delegates", d) for d in unit.delegates]:
             person = by_id.get(delegate)
             if person is None:
-                problems.append(f"{unit.where()}.delegates: {delegate!r} is not in people")
+                problems.append(f"{unit.where()}.{key}: {delegate!r} is not in people")
             elif person.status == "recalled":
-                problems.append(f"{unit.where()}.delegates: {delegate!r} is recalled")
+                problems.append(f"{unit.where()}.{key}: {delegate!r} is recalled")
 
 
 def read(roster):

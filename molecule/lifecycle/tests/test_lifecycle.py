@@ -171,6 +171,19 @@ def test_the_playbook_reopens_with_a_password_to_change(host, server, tls, tmp_p
     assert again.returncode != 0 and "is not locked; nothing to reopen" in again.stdout
 
 
+def test_the_playbook_finds_accounts_by_roster_id_in_the_directory(host, server, tls, tmp_path):
+    address = directory_entry(host, "GL-0014")["mail"][0]
+    assert run_job(host, 91, address)["done"] == [("lock", "unused")]
+    unknown = playbook("reopen.yml", "-e", '{"reopen": ["GL-0014", "nobody@gialai.gov.vn"]}',
+                       "-e", f"accounts_password_dir={tmp_path}", check=False)
+    assert unknown.returncode != 0 and "Not in the directory: nobody@gialai.gov.vn." in unknown.stdout
+    assert directory_entry(host, "GL-0014")["mailStatus"] == ["locked"]  # nothing half done
+    playbook("reopen.yml", "-e", "reopen=GL-0014", "-e", f"accounts_password_dir={tmp_path}")
+    rows = password_rows(tmp_path)
+    assert [(r["address"], r["id"]) for r in rows] == [(address, "GL-0014")]
+    check_must_change(host, server, tls, "GL-0014", rows[0])
+
+
 def check_must_change(host, server, tls, uid, row):
     new = f"Nn@{uuid.uuid4().hex[:10]}7"
     out = host.check_output("python3 -c %s %s %s %s", MUST_CHANGE, f"uid={uid},ou=people,{BASE}",
