@@ -17,7 +17,7 @@ INVENTORY ?= inventories/demo
 help:
 	@echo "make demo       stand up the demo mail server in the mailgov-demo container"
 	@echo "make demo-down  remove the demo container (the base images stay)"
-	@echo "make test       lint, unit tests and the default and mail Molecule scenarios"
+	@echo "make test       lint, unit tests and the default, mail and filter Molecule scenarios"
 	@echo "make molecule SCENARIO=bookworm   one Molecule scenario"
 	@echo "make setup      system packages, .venv and base images (run by demo and test)"
 	@echo "make preview    the accounts an inventory's roster gives (INVENTORY=inventories/demo)"
@@ -36,6 +36,7 @@ demo-down:
 test: setup lint unit
 	$(MOLECULE) test -s default
 	$(MOLECULE) test -s mail
+	$(MOLECULE) test -s filter
 
 lint: setup
 	yamllint --strict .

@@ -13,7 +13,7 @@ __all__ = ["testinfra_hosts"]
 # so both are stopped.
 SERVICES = {
     "clamd": ("clamav-daemon.socket clamav-daemon.service", "clamdscan --ping 30:2"),
-    "rspamd": ("rspamd", "for i in $(seq 60); do (: </dev/tcp/127.0.0.1/11332) 2>/dev/null && exit; sleep 1; done; exit 1"),
+    "rspamd": ("rspamd", "bash -c 'for i in $(seq 60); do (: </dev/tcp/127.0.0.1/11332) 2>/dev/null && exit; sleep 1; done; exit 1'"),
 }
 
 

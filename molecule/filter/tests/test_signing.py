@@ -74,8 +74,11 @@ def test_outgoing_vietnamese_mail_is_signed_with_the_published_key(host, server,
     assert submit(server, tls, quynh, [FAR_AWAY], msg.as_bytes()) == {}
 
     (data,) = wait_for(lambda: captured(host, msg["Message-ID"]), timeout=30)
+    # What the sender wrote leaves unchanged, below the trace headers and the signature.
+    # (smtp-sink ends its files with blank lines.)
+    sent = msg.as_bytes().replace(b"\n", b"\r\n")
+    assert data.rstrip(b"\r\n").endswith(sent.rstrip(b"\r\n"))
     received = email.message_from_bytes(data, policy=email.policy.default)
-    assert str(received["Subject"]) == subject
     assert received.get_content() == body
     assert f"d={DOMAIN}" in str(received["DKIM-Signature"]).replace(" ", "")
 
