@@ -36,6 +36,7 @@ demo-down:
 test: setup lint unit
 	$(MOLECULE) test -s default
 	$(MOLECULE) test -s mail
+	$(MOLECULE) test -s filter
 	$(MOLECULE) test -s webmail
 	$(MOLECULE) test -s lifecycle
 

@@ -1,0 +1,131 @@
+"""Outgoing mail is DKIM-signed with the key of the published records; incoming mail is checked
+(SPF, DKIM, DMARC) and says so in Authentication-Results."""
+
+import email
+import email.policy
+import re
+
+import dkim
+import pytest
+from conftest import (
+    DOMAIN, OUTSIDER, Dialog, fetch_by_subject, message, no_bounce_since, submit, testinfra_hosts, unique,
+    verdict, wait_for,
+)
+
+__all__ = ["testinfra_hosts"]
+
+RECORDS = "/etc/mailgov/dns-records.txt"
+FAR_AWAY = "doi.tac@example.net"  # a recipient on another server
+SINK = "/var/tmp/outbound"
+
+
+def published(host):
+    """The DNS records the role wrote for the administrator, by (name, type): value."""
+    text = host.file(RECORDS).content_string
+    records = {}
+    for match in re.finditer(r"^(\S+)\s+IN\s+(MX|TXT)\s+(.*)$", text, re.M):
+        name, kind, value = match.groups()
+        if kind == "TXT":
+            value = "".join(re.findall(r'"([^"]*)"', value))
+        records[(name, kind)] = value
+    return records
+
+
+@pytest.fixture(scope="module")
+def outbound(host):
+    """Mail that leaves the domain goes to a capture listener in the container (smtp-sink), which
+    writes each message to a file under SINK; Postfix's settings are put back afterwards."""
+    host.run("systemctl stop mailgov-test-sink; rm -rf %s", SINK)
+    host.check_output(
+        "systemd-run --unit=mailgov-test-sink --collect smtp-sink -u postfix -d %s/%%H%%M%%S. 127.0.0.1:2526 10",
+        SINK)
+    host.check_output("postconf -e 'relayhost=[127.0.0.1]:2526' && postfix reload")
+    yield
+    host.run("postconf -X relayhost; postfix reload; systemctl stop mailgov-test-sink")
+
+
+def captured(host, message_id):
+    """The messages with this Message-ID that the capture listener got, as bytes with CRLF."""
+    found = []
+    for path in host.run("find %s -type f", SINK).stdout.split():
+        lines = host.file(path).content.replace(b"\r\n", b"\n").split(b"\n")
+        # smtp-sink writes the SMTP envelope (X-Client-Addr:, X-Mail-Args:, ...) above the message.
+        while lines and re.match(rb"X-(Client-Addr|Client-Proto|Helo-Args|Mail-Args|Rcpt-Args):", lines[0]):
+            lines.pop(0)
+        data = b"\r\n".join(lines)
+        if message_id.encode() in data:
+            found.append(data)
+    return found
+
+
+def test_the_dns_records_are_written_for_the_administrator(host):
+    records = published(host)
+    assert records[(f"{DOMAIN}.", "MX")] == "10 mail.gialai.gov.vn."
+    assert records[(f"{DOMAIN}.", "TXT")].startswith("v=spf1 ")
+    assert records[(f"mail._domainkey.{DOMAIN}.", "TXT")].startswith("v=DKIM1; k=rsa; p=MII")
+    assert records[(f"_dmarc.{DOMAIN}.", "TXT")].startswith("v=DMARC1; p=")
+
+
+def test_outgoing_vietnamese_mail_is_signed_with_the_published_key(host, server, tls, accounts, since, outbound):
+    quynh = accounts["quynh"]
+    subject = unique("Kế hoạch phối hợp: Sở Thông tin và Truyền thông gửi đối tác")
+    body = "Kính gửi Quý đơn vị,\n\nỦy ban nhân dân xã Ia Băng trân trọng thông báo lịch họp.\n"
+    msg = message(quynh.address, FAR_AWAY, subject, body=body)
+    assert submit(server, tls, quynh, [FAR_AWAY], msg.as_bytes()) == {}
+
+    (data,) = wait_for(lambda: captured(host, msg["Message-ID"]), timeout=30)
+    # What the sender wrote leaves unchanged, below the trace headers and the signature.
+    # (smtp-sink ends its files with blank lines.)
+    sent = msg.as_bytes().replace(b"\n", b"\r\n")
+    assert data.rstrip(b"\r\n").endswith(sent.rstrip(b"\r\n"))
+    received = email.message_from_bytes(data, policy=email.policy.default)
+    assert received.get_content() == body
+    assert f"d={DOMAIN}" in str(received["DKIM-Signature"]).replace(" ", "")
+
+    # The signature checks out against the record the administrator publishes, and only it.
+    key = published(host)[(f"mail._domainkey.{DOMAIN}.", "TXT")].encode()
+    asked = []
+
+    def dns(name, timeout=5):
+        asked.append(name)
+        return key if name in (f"mail._domainkey.{DOMAIN}.".encode(), f"mail._domainkey.{DOMAIN}".encode()) else None
+
+    assert dkim.verify(data, dnsfunc=dns)
+    assert asked
+    # A changed subject no longer verifies: the signature covers what the recipient reads.
+    tampered = re.sub(rb"^Subject: .*$", b"Subject: =?utf-8?b?VGjGsCBnaeG6oyBt4bqhbw==?=", data, count=1, flags=re.M)
+    assert tampered != data and not dkim.verify(tampered, dnsfunc=dns)
+    assert no_bounce_since(host, since)
+    assert "no action" in verdict(host, since, msg["Message-ID"])
+
+
+@pytest.fixture
+def xclient(host):
+    """Let the test client present itself as another address (XCLIENT), as if it were a server on
+    the internet: rspamd skips SPF and DMARC for private addresses such as the test client's."""
+    client = host.check_output("ip route | awk '/^default/ {print $3}'")
+    host.check_output("postconf -e smtpd_authorized_xclient_hosts=%s/32 && postfix reload", client)
+    yield
+    host.run("postconf -X smtpd_authorized_xclient_hosts; postfix reload")
+
+
+def test_incoming_mail_is_checked_for_spf_dkim_and_dmarc(host, server, tls, accounts, xclient):
+    truong = accounts["truong"]
+    subject = unique("Thư từ đối tác")
+    msg = message(OUTSIDER, truong.address, subject)
+    session = Dialog(server, starttls_with=tls)
+    try:
+        assert session.command("XCLIENT ADDR=192.0.2.25 NAME=mx.example.org")[0] == 220
+        assert session.command("EHLO mx.example.org")[0] == 250
+        assert session.command(f"MAIL FROM:<{OUTSIDER}>")[0] == 250
+        assert session.command(f"RCPT TO:<{truong.address}>")[0] == 250
+        assert session.command("DATA")[0] == 354
+        code, text = session.command(msg.as_bytes().decode().replace("\n", "\r\n") + "\r\n.")
+        assert code == 250, text
+    finally:
+        session.close()
+    (raw,) = fetch_by_subject(server, tls, truong.address, truong.password, subject)
+    received = email.message_from_bytes(raw, policy=email.policy.default)
+    results = str(received["Authentication-Results"])
+    assert "spf=" in results and "dmarc=" in results, results
+    assert "192.0.2.25" in results or "example.org" in results, results
