@@ -36,6 +36,7 @@ demo-down:
 test: setup lint unit
 	$(MOLECULE) test -s default
 	$(MOLECULE) test -s mail
+	$(MOLECULE) test -s backup
 
 lint: setup
 	yamllint --strict .

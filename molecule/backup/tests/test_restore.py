@@ -160,7 +160,7 @@ def test_a_mailbox_is_archived_to_every_repository(drill, host, accounts):
     assert host.run("/usr/local/sbin/mailgov-archive-mailbox %s", address).rc == 0
     for repository in ("local", "sftp"):
         out = host.check_output("mailgov-backup restic %s snapshots --json --tag archive", repository)
-        assert [s["tags"] for s in json.loads(out)] == [["archive", address]]
+        assert [set(s["tags"]) for s in json.loads(out)] == [{"archive", address}]
     assert host.run("/usr/local/sbin/mailgov-archive-mailbox %s", "ai.do@gialai.gov.vn").rc != 0
 
 
@@ -168,7 +168,7 @@ def test_retention_keeps_the_archives(drill, host):
     assert host.run("systemctl start mailgov-backup-forget.service").rc == 0
     for repository in ("local", "sftp"):
         out = json.loads(host.check_output("mailgov-backup restic %s snapshots --json", repository))
-        assert {s["tags"][0] for s in out} == {"archive", "scheduled"}
+        assert {"archive" if "archive" in s["tags"] else s["tags"][0] for s in out} == {"archive", "scheduled"}
 
 
 def test_the_timers_follow_the_schedules(host):
