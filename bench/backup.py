@@ -34,8 +34,9 @@ mailservers:
 
 # Runs in the container: writes COUNT messages numbered from FIRST, seeded by their number.
 WRITER = r'''
-import base64, os, random, sys, time
+import base64, os, pwd, random, sys
 first, count = int(sys.argv[1]), int(sys.argv[2])
+vmail = pwd.getpwnam("vmail")
 root = "/var/vmail/gialai.gov.vn"
 subjects = ["Công văn số {n}/STTTT-VP về việc triển khai thư điện tử công vụ",
             "Giấy mời họp giao ban tuần {n}, Phòng Bưu chính, Viễn thông",
@@ -56,11 +57,15 @@ for n in range(first, first + count):
         data = base64.encodebytes(rng.randbytes(size)).decode()
         text += f"--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n{data}"
     text += "--b--\n"
-    for sub in ("cur", "new", "tmp"):
-        os.makedirs(f"{box}/{sub}", exist_ok=True)
-    with open(f"{box}/cur/{1780000000 + n}.M{n}P1.mail.gialai.gov.vn:2,S", "w", encoding="utf-8") as out:
+    for path in (root, box[:-8], box, *(f"{box}/{sub}" for sub in ("cur", "new", "tmp"))):
+        if not os.path.isdir(path):
+            os.mkdir(path, 0o700)
+            os.chown(path, vmail.pw_uid, vmail.pw_gid)
+    # As Dovecot delivers: a new file each, owned by vmail; nothing else is touched.
+    name = f"{box}/cur/{1780000000 + n}.M{n}P1.mail.gialai.gov.vn:2,S"
+    with open(name, "w", encoding="utf-8") as out:
         out.write(text)
-os.system(f"chown -R vmail:vmail {root}")
+    os.chown(name, vmail.pw_uid, vmail.pw_gid)
 '''
 
 
