@@ -37,6 +37,7 @@ test: setup lint unit
 	$(MOLECULE) test -s default
 	$(MOLECULE) test -s mail
 	$(MOLECULE) test -s filter
+	$(MOLECULE) test -s backup
 	$(MOLECULE) test -s webmail
 	$(MOLECULE) test -s lifecycle
 

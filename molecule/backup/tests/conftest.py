@@ -1,0 +1,152 @@
+"""The restore drill's clients: SMTP and IMAP from this machine, playbooks run as an operator would.
+
+Test users get a known password in `accounts` (as in the mail scenario). The backup host is the
+second instance, `mailgov-backup-store`.
+"""
+
+import hashlib
+import imaplib
+import json
+import os
+import re
+import secrets
+import ssl
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import testinfra
+import testinfra.utils.ansible_runner
+
+_runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
+testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers")]
+STORE = _runner.get_hosts("backuphosts")[0]
+
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+BASE = "dc=gialai,dc=gov,dc=vn"
+DOMAIN = "gialai.gov.vn"
+REPOSITORY_ON_STORE = "/srv/mailgov-backup/repos/mailgov-backup"
+
+USERS = {"quynh": "GL-0001", "truong": "GL-0027", "tan": "GL-0004"}
+
+SET_PASSWORD = r"""
+import ldap, ldap.sasl, sys
+conn = ldap.initialize("ldapi:///")
+conn.sasl_interactive_bind_s("", ldap.sasl.external())
+dn, password = sys.argv[1], sys.argv[2]
+conn.passwd_s(dn, None, password)
+entry = conn.search_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", ["pwdReset"])[0][1]
+if "pwdReset" in entry:
+    conn.modify_s(dn, [(ldap.MOD_DELETE, "pwdReset", None)])
+"""
+
+# The postmaster's mail goes to root's local mailbox (the postfix role's postfix_role_recipient).
+# This prints the subjects found there, decoded.
+SUBJECTS = r"""
+import json, mailbox, email.policy, email.header
+box = mailbox.mbox("/var/mail/root", factory=None, create=False)
+print(json.dumps([str(email.header.make_header(email.header.decode_header(m["Subject"] or ""))) for m in box]))
+"""
+
+
+@dataclass
+class Account:
+    uid: str
+    address: str
+    password: str
+
+
+@pytest.fixture(scope="module")
+def store():
+    return testinfra.get_host(f"podman://{STORE}")
+
+
+@pytest.fixture(scope="module")
+def server(host):
+    return host.interface("eth0").addresses[0]
+
+
+@pytest.fixture(scope="module")
+def tls(host, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pki") / "ca.crt"
+    path.write_text(host.file("/etc/mailgov/pki/ca.crt").content_string)
+    context = ssl.create_default_context(cafile=str(path))
+    context.check_hostname = False
+    return context
+
+
+@pytest.fixture(scope="module")
+def accounts(host):
+    found = {}
+    for name, uid in USERS.items():
+        out = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -b %s '(uid=%s)' mail", BASE, uid)
+        address = re.search(r"^mail: (\S+)$", out, re.M).group(1)
+        password = f"Tt@{secrets.token_hex(6)}9"
+        host.check_output("python3 -c %s %s %s", SET_PASSWORD, f"uid={uid},ou=people,{BASE}", password)
+        found[name] = Account(uid, address, password)
+    return found
+
+
+def imap_login(server, tls, account):
+    client = imaplib.IMAP4_SSL(server, 993, ssl_context=tls, timeout=90)
+    client.login(account.address, account.password)
+    return client
+
+
+def checksums(server, tls, account):
+    """The SHA-256 of every message of the INBOX, as IMAP gives it, sorted."""
+    client = imap_login(server, tls, account)
+    try:
+        client.select("INBOX", readonly=True)
+        _, data = client.search(None, "ALL")
+        numbers = data[0].split()
+        if not numbers:
+            return []
+        _, fetched = client.fetch(b",".join(numbers), "(BODY.PEEK[])")
+        bodies = [part[1] for part in fetched if isinstance(part, tuple)]
+        return sorted(hashlib.sha256(body).hexdigest() for body in bodies)
+    finally:
+        client.logout()
+
+
+def expunge_all(server, tls, account):
+    client = imap_login(server, tls, account)
+    try:
+        client.select("INBOX")
+        client.store("1:*", "+FLAGS.SILENT", r"(\Deleted)")
+        client.expunge()
+    finally:
+        client.logout()
+
+
+def wait_for(check, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(1)
+
+
+def directory_entries(host):
+    """Every entry of the mail database with its user attributes, as sorted LDIF records."""
+    out = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -o ldif-wrap=no -b %s '*'", BASE)
+    return sorted(record.strip() for record in out.strip().split("\n\n"))
+
+
+def playbook(name, **extra):
+    """ansible-playbook playbooks/NAME with the scenario's inventory, as an operator runs it."""
+    command = [str(PROJECT / ".venv/bin/ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
+               str(PROJECT / "playbooks" / name)]
+    for key, value in extra.items():
+        command += ["-e", json.dumps({key: value})]
+    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
+    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+
+
+def postmaster_subjects(host):
+    if not host.file("/var/mail/root").exists:
+        return []
+    return json.loads(host.check_output("python3 -c %s", SUBJECTS))
