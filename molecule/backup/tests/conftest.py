@@ -1,6 +1,7 @@
 """The restore drill's clients: SMTP and IMAP from this machine, playbooks run as an operator would.
 
-Test users get a known password in `accounts` (as in the mail scenario). The backup host is the
+Test users get a known password in `accounts`, through the mail scenario's clients
+(molecule/shared/mailclients.py). The backup host is the
 second instance, `mailgov-backup-store`.
 """
 
@@ -8,39 +9,31 @@ import hashlib
 import imaplib
 import json
 import os
-import re
-import secrets
-import ssl
 import subprocess
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import testinfra
 import testinfra.utils.ansible_runner
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
+
+import mailclients  # noqa: E402
+
+# The mail scenario's clients: the instance's address, its CA, accounts with known passwords.
+BASE, DOMAIN, set_password = mailclients.BASE, mailclients.DOMAIN, mailclients.set_password
+server, ca_file, tls = mailclients.server, mailclients.ca_file, mailclients.tls
+
 _runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers")]
 STORE = _runner.get_hosts("backuphosts")[0]
 
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
-BASE = "dc=gialai,dc=gov,dc=vn"
-DOMAIN = "gialai.gov.vn"
 REPOSITORY_ON_STORE = "/srv/mailgov-backup/repos/mailgov-backup"
 
 USERS = {"quynh": "GL-0001", "truong": "GL-0027", "tan": "GL-0004"}
-
-SET_PASSWORD = r"""
-import ldap, ldap.sasl, sys
-conn = ldap.initialize("ldapi:///")
-conn.sasl_interactive_bind_s("", ldap.sasl.external())
-dn, password = sys.argv[1], sys.argv[2]
-conn.passwd_s(dn, None, password)
-entry = conn.search_s(dn, ldap.SCOPE_BASE, "(objectClass=*)", ["pwdReset"])[0][1]
-if "pwdReset" in entry:
-    conn.modify_s(dn, [(ldap.MOD_DELETE, "pwdReset", None)])
-"""
 
 # The postmaster's mail goes to root's local mailbox (the postfix role's postfix_role_recipient).
 # This prints the subjects found there, decoded.
@@ -51,42 +44,15 @@ print(json.dumps([str(email.header.make_header(email.header.decode_header(m["Sub
 """
 
 
-@dataclass
-class Account:
-    uid: str
-    address: str
-    password: str
-
-
 @pytest.fixture(scope="module")
 def store():
     return testinfra.get_host(f"podman://{STORE}")
 
 
 @pytest.fixture(scope="module")
-def server(host):
-    return host.interface("eth0").addresses[0]
-
-
-@pytest.fixture(scope="module")
-def tls(host, tmp_path_factory):
-    path = tmp_path_factory.mktemp("pki") / "ca.crt"
-    path.write_text(host.file("/etc/mailgov/pki/ca.crt").content_string)
-    context = ssl.create_default_context(cafile=str(path))
-    context.check_hostname = False
-    return context
-
-
-@pytest.fixture(scope="module")
 def accounts(host):
-    found = {}
-    for name, uid in USERS.items():
-        out = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -b %s '(uid=%s)' mail", BASE, uid)
-        address = re.search(r"^mail: (\S+)$", out, re.M).group(1)
-        password = f"Tt@{secrets.token_hex(6)}9"
-        host.check_output("python3 -c %s %s %s", SET_PASSWORD, f"uid={uid},ou=people,{BASE}", password)
-        found[name] = Account(uid, address, password)
-    return found
+    """The test accounts of USERS, each with a fresh password."""
+    return {name: set_password(host, uid) for name, uid in USERS.items()}
 
 
 def imap_login(server, tls, account):

@@ -4,7 +4,6 @@ Each test runs the real playbook with a changed copy of the demo roster and read
 directory back with ldapsearch; the demo roster is applied again at the end.
 """
 
-import base64
 import copy
 import os
 import re
@@ -24,23 +23,8 @@ testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers
 DEMO = yaml.safe_load((ROOT / "inventories/demo/group_vars/all/roster.yml").read_text(encoding="utf-8"))
 BASE = "dc=gialai,dc=gov,dc=vn"
 
-
-def entry(host, uid):
-    """One account as ldapsearch shows it, values decoded; None when absent."""
-    out = host.check_output(
-        "ldapsearch -Q -Y EXTERNAL -H ldapi:/// -o ldif-wrap=no -LLL -b %s '(uid=%s)' '*' pwdAccountLockedTime pwdReset",
-        BASE, uid)
-    if not out.strip():
-        return None
-    found = {}
-    for line in out.splitlines():
-        match = re.match(r"^([\w;-]+)(::?) ?(.*)$", line)
-        if match:
-            name, sep, value = match.groups()
-            if sep == "::":
-                value = base64.b64decode(value).decode("utf-8", "replace")
-            found.setdefault(name, []).append(value)
-    return found
+sys.path.insert(0, str(ROOT / "molecule" / "shared"))
+from mailclients import directory_entry as entry  # noqa: E402 (one account as ldapsearch shows it)
 
 
 def bind(host, uid, password):
