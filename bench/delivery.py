@@ -1,17 +1,27 @@
 #!/usr/bin/env python3
-"""Postfix delivering to Dovecot, against Postfix delivering to smtp-sink, in the same run.
+"""Postfix delivering to Dovecot, with and without its content filter (rspamd, which calls
+ClamAV), against Postfix delivering to smtp-sink, in the same run.
 
 Stands up a container `mailgov-bench-delivery` with the whole mail server
 (playbooks/site.yml with the demo inventory). Each row of ROWS is a Postfix configuration:
 main.cf settings on top of the role's main.cf and COMMON (in_flow_delay = 0, so Postfix
-does not slow its clients down). For each repetition and each row, inside the container:
-the stack is restarted with the row's settings, smtp-source injects --messages copies of one
-message (a Vietnamese subject and text, about --size bytes) on port 25, spread over every
-mailbox of the demo roster, one smtp-source process per mailbox; the clock stops when every
+does not slow its clients down); rows without the filter empty smtpd_milters. For each
+repetition and each row, inside the container: the stack is restarted with the row's
+settings, smtp-source injects --messages messages (a Vietnamese subject and text, about
+--size bytes, each with a line of its own so that no two bodies are alike) on port 25 of
+the container's own address (an outside client to Postfix and rspamd), spread over every
+mailbox of the demo roster, one sequence of sessions per mailbox; the clock stops when every
 message has arrived (files in the Maildirs, or smtp-sink's count) and the queue is empty.
-The peak memory of the stack (PSS of every process but the benchmark's own and journald)
-is sampled meanwhile. main.cf is restored after every row and at the end. Reported per row: the median
+rspamd's journal must then show one scan, and one clean verdict of ClamAV, per message in
+the rows with the filter and none in the others. The peak memory of the stack (PSS of every
+process but the benchmark's own and journald, and per service at the peak) is sampled
+meanwhile. main.cf is restored after every row and at the end. Reported per row: the median
 rate in messages per second, and the ratio to the row's baseline.
+
+For the benchmark only, rspamd asks its DNS questions to bench/nxdomain.py, which answers
+"no such name" at once: the build machines have no DNS for the internet, where every
+message would wait 5 s for rspamd's lookups to time out; and journald does not drop rspamd's
+lines (its rate limit is lifted for rspamd), since they are counted.
 
     .venv/bin/python bench/delivery.py [--messages 2000] [--size 4096] [--repeat 3] [--keep]
 """
@@ -22,6 +32,8 @@ import re
 import statistics
 import sys
 import tempfile
+import time
+import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -40,6 +52,14 @@ MESSAGE = "/root/delivery-message.eml"
 MAIN_CF = "/etc/postfix/main.cf"
 SAVED_MAIN_CF = "/root/main.cf.before-bench"
 COMMON = {"in_flow_delay": "0"}
+NO_FILTER = {"smtpd_milters": "", "non_smtpd_milters": ""}
+DNS_SERVER = "/root/nxdomain.py"
+DNS_PORT = 5353
+DNS_UNIT = "bench-nxdomain"  # its memory is not the stack's: delivery_run.py leaves it out
+RSPAMD_OPTIONS = "/etc/rspamd/override.d/options.inc"
+JOURNAL_DROPIN = "/etc/systemd/system/rspamd.service.d/bench-log.conf"
+CLEAN = "clamav: message or mime_part is clean"
+TASK = "rspamd_task_write_log"
 
 
 @dataclass(frozen=True)
@@ -48,19 +68,24 @@ class Row:
     target: str  # where arrivals are counted: "mailboxes" (Dovecot's Maildirs) or "sink" (smtp-sink)
     postconf: dict = field(default_factory=dict)  # main.cf settings of this row
     baseline: str | None = None  # the row this one is compared with
+    # Whether Postfix hands the messages to rspamd (and rspamd to ClamAV): checked in main.cf
+    # and, after the run, in rspamd's journal.
+    filtered: bool = False
     # Restarted before each run, so that every run starts with the same processes and its
-    # memory peak does not carry idle processes left by the row before.
-    services: tuple = ("dovecot", "postfix")
+    # memory peak does not carry idle processes left by the row before. clamd and redis run in
+    # every row (and count in its memory), but are not restarted: clamd takes long to load.
+    services: tuple = ("rspamd", "dovecot", "postfix")
 
 
 SINK = "Postfix to smtp-sink"
-# Another configuration (milters in front of Dovecot, say) is one more Row: its main.cf
-# settings, where its messages arrive, its baseline, and the services it adds.
+CHAIN = "Postfix with rspamd and ClamAV to Dovecot"
 ROWS = (
-    Row("Postfix to Dovecot", "mailboxes", baseline=SINK),
-    # The same recipients, checked the same way at RCPT, then relayed to smtp-sink: the
-    # domain's transport overrides virtual_transport (LMTP to Dovecot).
-    Row(SINK, "sink", {"transport_maps": f"inline:{{{DOMAIN}=smtp:[127.0.0.1]:{SINK_PORT}}}"}),
+    # The same recipients, checked the same way at RCPT, then relayed to smtp-sink without the
+    # filter: the domain's transport overrides virtual_transport (LMTP to Dovecot).
+    Row(SINK, "sink", {**NO_FILTER, "transport_maps": f"inline:{{{DOMAIN}=smtp:[127.0.0.1]:{SINK_PORT}}}"}),
+    Row("Postfix to Dovecot", "mailboxes", NO_FILTER, baseline=SINK),
+    # The configuration the roles write: every message through rspamd's milter, and ClamAV.
+    Row(CHAIN, "mailboxes", baseline=SINK, filtered=True),
 )
 
 TEXT = ("Kính gửi các cơ quan, đơn vị trên địa bàn tỉnh Gia Lai. Thực hiện chỉ đạo của Ủy ban nhân dân "
@@ -110,6 +135,11 @@ def main():
 def measure(server, args, eml):
     server.podman("cp", str(eml), f"{CONTAINER}:{MESSAGE}")
     server.podman("cp", str(ROOT / "bench/delivery_run.py"), f"{CONTAINER}:{DRIVER}")
+    server.podman("cp", str(ROOT / "bench/nxdomain.py"), f"{CONTAINER}:{DNS_SERVER}")
+    # The container's own address: smtp-source there is an outside client (rspamd counts only
+    # 127.0.0.0/8 as local, and Postfix's mynetworks is empty in the demo).
+    address = server.exec("ip -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1", capture=True).strip()
+    bench_conditions(server, on=True)
     # Every mailbox that receives mail: people (locked ones too) and unit mailboxes.
     recipients = sorted(server.exec(
         f"ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b {BASE_DN} -LLL "
@@ -120,6 +150,9 @@ def measure(server, args, eml):
           f"{args.repeat} runs of each row", file=sys.stderr)
 
     results = {row.name: [] for row in ROWS}
+    # In every message's text, with the run and the row: no body is like one of an earlier
+    # benchmark in the same container (--keep), whose verdict rspamd would have cached.
+    token = uuid.uuid4().hex[:8]
     try:
         for run in range(args.repeat):
             for row in ROWS:
@@ -127,23 +160,74 @@ def measure(server, args, eml):
                 server.exec(f'cp -p {SAVED_MAIN_CF} {MAIN_CF} && postconf -e "$@" '
                             f'&& systemctl restart {" ".join(row.services)}',
                             *(f"{key}={value}" for key, value in settings.items()))
+                check_filter(server, row)
                 if row.target == "mailboxes":
                     empty_mailboxes(server, recipients)
+                since = server.exec("date +%s.%N", capture=True).strip()
                 out = server.exec(f"python3 {DRIVER} --target {row.target} --message {MESSAGE} "
-                                  f"--count {args.messages} --sender {SENDER} --sink-port {SINK_PORT} \"$@\"",
-                                  *recipients, capture=True)
+                                  f"--count {args.messages} --sender {SENDER} --sink-port {SINK_PORT} "
+                                  f"--server {address} --tag {token}-{run + 1}-{ROWS.index(row) + 1} \"$@\"",
+                                  *recipients, capture=True, privileged=True)
                 result = json.loads(out)
                 if row.target == "mailboxes":
                     check_mailboxes(server, recipients, args.messages, result)
+                result["scan_ms"] = check_scans(server, row, since, args.messages)
                 results[row.name].append(result)
+                scans = (f", rspamd {median(result['scan_ms']):.0f} ms a message (median)"
+                         if result["scan_ms"] else "")
                 print(f"run {run + 1}, {row.name}: {result['seconds']:.1f} s, "
                       f"{args.messages / result['seconds']:.0f} messages/s, "
-                      f"peak {result['peak_pss'] / 2**20:.0f} MiB", file=sys.stderr)
+                      f"peak {result['peak_pss'] / 2**20:.0f} MiB{scans}", file=sys.stderr)
     finally:
         server.exec(f"cp -p {SAVED_MAIN_CF} {MAIN_CF} && systemctl restart postfix")
+        bench_conditions(server, on=False)
     if any(row.target == "mailboxes" for row in ROWS):
         empty_mailboxes(server, recipients)
     return results
+
+
+def bench_conditions(server, on):
+    """rspamd's DNS answered at once by nxdomain.py, and all its log lines kept; or undone."""
+    if on:
+        server.exec(f'(systemctl stop {DNS_UNIT} 2>/dev/null; true) '
+                    f'&& systemd-run --quiet --unit={DNS_UNIT} python3 {DNS_SERVER} {DNS_PORT} '
+                    f'&& mkdir -p "$(dirname {RSPAMD_OPTIONS})" "$(dirname {JOURNAL_DROPIN})" '
+                    f'&& printf "%s\\n" "$1" > {RSPAMD_OPTIONS} && printf "%s\\n" "$2" > {JOURNAL_DROPIN} '
+                    '&& systemctl daemon-reload && systemctl restart rspamd',
+                    f'dns {{ nameserver = ["127.0.0.1:{DNS_PORT}"]; }}',
+                    "[Service]\nLogRateLimitIntervalSec=0")
+    else:
+        server.exec(f"systemctl stop {DNS_UNIT}; rm -f {RSPAMD_OPTIONS} {JOURNAL_DROPIN} "
+                    "&& systemctl daemon-reload && systemctl restart rspamd")
+
+
+def check_filter(server, row):
+    """The milter is in main.cf in the filtered rows only; rspamd listens before the run."""
+    milters = server.exec("postconf -h smtpd_milters", capture=True).strip()
+    if bool(milters) != row.filtered:
+        sys.exit(f"{row.name}: smtpd_milters is {milters!r}")
+    server.exec("for i in $(seq 60); do (: </dev/tcp/127.0.0.1/11332) 2>/dev/null && exit; sleep 1; done; "
+                "echo rspamd does not listen on 11332 >&2; exit 1")
+
+
+def check_scans(server, row, since, expected):
+    """rspamd's scans since the run began, as its journal tells: their times in ms.
+
+    In a filtered row every message must have been scanned once and found clean by ClamAV (not
+    taken from rspamd's cache); in the others none may have reached rspamd.
+    """
+    for _ in range(20):  # journald writes the last lines a little later
+        log = server.exec(f"journalctl -u rspamd --since @{since} -o cat", capture=True)
+        tasks = [line for line in log.splitlines() if TASK in line]
+        clean = log.count(CLEAN)
+        if not row.filtered or (len(tasks) >= expected and clean >= expected):
+            break
+        time.sleep(1)
+    wanted = expected if row.filtered else 0
+    if len(tasks) != wanted or clean != wanted:
+        sys.exit(f"{row.name}: rspamd's journal shows {len(tasks)} scans and {clean} clean verdicts of ClamAV "
+                 f"for {expected} messages (expected {wanted} of each)")
+    return [float(time_ms) for line in tasks for time_ms in re.findall(r", time: ([0-9.]+)ms", line)]
 
 
 def empty_mailboxes(server, recipients):
@@ -174,6 +258,19 @@ def report(results, args, eml_size):
         peak = max(r["peak_pss"] for r in runs) / 2**20
         ratio = f"{rates[row.name] / rates[row.baseline]:.2f}" if row.baseline else "baseline"
         print(f"| {row.name} | {seconds:.1f} | {rates[row.name]:.0f} | {ratio} | {idle:.0f} | {peak:.0f} |")
+    print()
+    print("memory peak by service (MiB), in the run of each row with the highest peak")
+    peaks = {row.name: max(results[row.name], key=lambda r: r["peak_pss"])["peak_by_service"] for row in ROWS}
+    services = sorted({unit for by in peaks.values() for unit in by}, key=lambda unit: -peaks[CHAIN].get(unit, 0))
+    print("| service | " + " | ".join(row.name for row in ROWS) + " |")
+    print("| --- |" + " ---: |" * len(ROWS))
+    for unit in services:
+        print(f"| {unit} | " + " | ".join(f"{peaks[row.name].get(unit, 0) / 2**20:.1f}" for row in ROWS) + " |")
+    for row in ROWS:
+        scans = sorted(t for r in results[row.name] for t in r["scan_ms"])
+        if scans:
+            print(f"\n{row.name}: rspamd's time per message (its log), median {median(scans):.0f} ms, "
+                  f"90th percentile {scans[int(len(scans) * 0.9)]:.0f} ms, over {len(scans)} messages")
     return 0
 
 

@@ -1,13 +1,19 @@
 #!/usr/bin/env python3
 """One timed run of bench/delivery.py, inside the benchmark's container (as root).
 
-Injects --count copies of a message file into Postfix on port 25 with smtp-source, one
-smtp-source process per recipient, and waits until every message has arrived where the
+Injects --count messages into Postfix on port 25 (at --server) with smtp-source, one
+sequence of sessions per recipient, and waits until every message has arrived where the
 row's target says (files in the recipients' Maildirs, or smtp-sink's count) and Postfix's
-queue is empty. Meanwhile it samples the memory of the mail stack: the sum of the
-proportional set size (PSS) of every process in the container except the benchmark's own
-(this script, smtp-source and smtp-sink) and journald (see NOT_COUNTED). Prints one JSON
-object.
+queue is empty. Every message is the message file with one more line of text that numbers
+it (and --tag, the run), so that no two messages of the benchmark have the same body: a
+content filter that caches its verdicts by the body's digest (rspamd does, for the virus
+scanner) must scan each one. smtp-source sends one file over and over, so each message
+is a run of smtp-source of its own.
+
+Meanwhile it samples the memory of the mail stack: the sum of the proportional set size
+(PSS) of every process in the container except the benchmark's own (this script, its
+shells, smtp-source and smtp-sink) and journald (see NOT_COUNTED), and, at the peak, the
+same sum for each systemd service. Prints one JSON object.
 
 Runs with the container's python3 and standard library only: it is copied in by
 bench/delivery.py.
@@ -18,6 +24,7 @@ import email
 import email.policy
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -27,9 +34,12 @@ from pathlib import Path
 QUEUES = ("maildrop", "incoming", "active", "deferred", "hold")
 SPOOL = Path("/var/spool/postfix")
 SINK_COUNTERS = Path("/tmp/bench-smtp-sink.counters")
-# Left out of the stack's memory: the benchmark's tools, and journald, whose PSS is mostly
-# the journal files it maps, growing with every line logged (page cache, not working memory).
-NOT_COUNTED = {"smtp-source", "smtp-sink", "systemd-journal"}
+MESSAGES = Path("/root/bench-messages")
+# Left out of the stack's memory: the benchmark's tools (and the shells that run smtp-source),
+# and journald, whose PSS is mostly the journal files it maps, growing with every line logged
+# (page cache, not working memory).
+NOT_COUNTED = {"smtp-source", "smtp-sink", "bash", "systemd-journal"}
+NOT_COUNTED_SERVICES = {"bench-nxdomain"}  # the benchmark's DNS server for rspamd
 POLL = 0.05  # seconds between checks of the mailboxes and the queue
 SAMPLE = 0.25  # seconds between memory samples (reading smaps_rollup costs more)
 
@@ -57,9 +67,19 @@ def sink_messages():
     return int(last.rsplit(b"mesg=", 1)[1]) if b"mesg=" in last else 0
 
 
+def service(pid_dir):
+    """The systemd unit a process belongs to (rspamd, clamav-daemon, ...), from its cgroup."""
+    for line in Path(pid_dir, "cgroup").read_text().splitlines():
+        if ":name=systemd:" in line or line.startswith("0::"):
+            unit = line.rsplit("/", 1)[1]
+            if unit.endswith((".service", ".scope")):
+                return unit.rsplit(".", 1)[0]
+    return "other"
+
+
 def stack_pss(own):
-    """Bytes of PSS summed over the container's processes, the benchmark's own left out."""
-    total = 0
+    """Bytes of PSS of the container's processes, the benchmark's own left out, per service."""
+    by_service = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit() or int(entry.name) in own:
             continue
@@ -68,11 +88,27 @@ def stack_pss(own):
                 continue
             for line in Path(entry.path, "smaps_rollup").read_text().splitlines():
                 if line.startswith("Pss:"):
-                    total += int(line.split()[1]) * 1024
+                    unit = service(entry.path)
+                    if unit in NOT_COUNTED_SERVICES:
+                        break
+                    by_service[unit] = by_service.get(unit, 0) + int(line.split()[1]) * 1024
                     break
-        except (FileNotFoundError, ProcessLookupError, PermissionError):
-            pass  # the process ended meanwhile, or is a kernel thread
-    return total
+        except (FileNotFoundError, ProcessLookupError):
+            pass  # the process ended meanwhile
+    return by_service
+
+
+def write_messages(template, count, tag):
+    """count files: the message file, each with a last line of text of its own."""
+    shutil.rmtree(MESSAGES, ignore_errors=True)
+    MESSAGES.mkdir()
+    text = Path(template).read_bytes()
+    paths = []
+    for number in range(count):
+        path = MESSAGES / f"{number}.eml"
+        path.write_bytes(text + f"Thư số {number + 1} của lượt {tag}.\n".encode())
+        paths.append(str(path))
+    return paths
 
 
 def wait_for_port(port, deadline):
@@ -90,6 +126,8 @@ def main():
     parser.add_argument("--message", required=True, help="file with the message, as smtp-source -F sends it")
     parser.add_argument("--count", type=int, required=True)
     parser.add_argument("--sender", required=True)
+    parser.add_argument("--server", default="127.0.0.1", help="the address smtp-source connects to, on port 25")
+    parser.add_argument("--tag", default="", help="written in every message, so that runs differ too")
     parser.add_argument("--sink-port", type=int, default=2526)
     parser.add_argument("--mail-root", default="/var/vmail")
     parser.add_argument("--stall", type=float, default=120, help="give up after this many seconds without progress")
@@ -122,20 +160,31 @@ def timed_run(args, arrivals):
     """Inject the messages; the seconds until arrivals() counts them all and the queue is empty."""
     if queued():
         sys.exit("Postfix's queue is not empty before the run")
-    shares = [args.count // len(args.recipients) + (i < args.count % len(args.recipients))
-              for i in range(len(args.recipients))]
+    files = write_messages(args.message, args.count, args.tag)
+    shares = [files[i::len(args.recipients)] for i in range(len(args.recipients))]
     own = {os.getpid()}
-    idle = stack_pss(own)
+    at_rest = stack_pss(own)
+    # One shell per recipient sends its share of the messages, one session after the other.
+    send = ('for file; do smtp-source -4 -s 1 -m 1 -M bench.example.org -f "$SENDER" -t "$RECIPIENT" '
+            '-F "$file" "$SERVER:25" || exit; done')
     start = time.monotonic()
-    sources = [subprocess.Popen(["smtp-source", "-4", "-s", "1", "-m", str(share), "-M", "bench.example.org",
-                                 "-f", args.sender, "-t", recipient, "-F", args.message, "127.0.0.1:25"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    sources = [subprocess.Popen(["bash", "-c", send, "bash", *share], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, SENDER=args.sender, RECIPIENT=recipient, SERVER=args.server))
                for recipient, share in zip(args.recipients, shares) if share]
-    peak, sampled, progress, last = idle, start, start, None
+    peak, sampled, progress, last = at_rest, start, start, None
+
+    def sample():
+        nonlocal peak
+        pss = stack_pss(own)
+        if sum(pss.values()) > sum(peak.values()):
+            peak = pss
+
     while True:
         now = time.monotonic()
         if now - sampled >= SAMPLE:
-            peak, sampled = max(peak, stack_pss(own)), now
+            sample()
+            sampled = now
         ended = [source.poll() for source in sources]
         if any(ended):  # an exit status other than None (running) or 0
             sys.exit("smtp-source failed: " + next(s.stderr.read() for s, e in zip(sources, ended) if e).strip())
@@ -149,7 +198,9 @@ def timed_run(args, arrivals):
                      "(see postqueue -p and journalctl -u postfix in the container)")
         time.sleep(POLL)
     seconds = time.monotonic() - start
-    return {"seconds": seconds, "arrived": arrived, "idle_pss": idle, "peak_pss": max(peak, stack_pss(own))}
+    sample()
+    return {"seconds": seconds, "arrived": arrived, "idle_pss": sum(at_rest.values()), "peak_pss": sum(peak.values()),
+            "peak_by_service": peak}
 
 
 if __name__ == "__main__":

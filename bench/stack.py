@@ -44,10 +44,14 @@ class Container:
         result = subprocess.run(["podman", *args], cwd=ROOT, capture_output=True, text=True, check=False)
         return result.returncode, result.stdout.strip()
 
-    def exec(self, script, *args, capture=False, stdin=None):
-        """Run a bash script in the container; its stdout when capture is set."""
-        command = ["podman", "exec", *(["-i"] if stdin is not None else []), self.name, "bash", "-c", script, "bash",
-                   *args]
+    def exec(self, script, *args, capture=False, stdin=None, privileged=False):
+        """Run a bash script in the container; its stdout when capture is set.
+
+        privileged: with every capability, CAP_SYS_PTRACE among them, which reading the memory
+        maps (/proc/PID/smaps_rollup) of processes of other users takes.
+        """
+        command = ["podman", "exec", *(["-i"] if stdin is not None else []),
+                   *(["--privileged"] if privileged else []), self.name, "bash", "-c", script, "bash", *args]
         result = run(command, input=stdin, capture_output=capture, text=True)
         return result.stdout if capture else None
 
