@@ -127,6 +127,16 @@ def test_moving_back_takes_the_old_address_again():
     assert back["transfer"] == {"from": "quynhhtn.pleiku@gialai.gov.vn", "from_unit": "pleiku"}
 
 
+def test_moving_back_to_an_old_address_kept_as_an_alias_gives_a_new_one():
+    first = directory(render(roster()))
+    state = directory(render(roster(moves={"quynh": "pleiku"}), first), first)
+    people = copy.deepcopy(PEOPLE)
+    people[0]["aliases"] = ["quynhhtn.stttt"]
+    back = {a["id"]: a for a in render(roster(people=people), state)}["quynh"]
+    assert back["aliases"] == ["quynhhtn.stttt@gialai.gov.vn"]
+    assert back["address"] == "nhuquynhht.stttt@gialai.gov.vn"
+
+
 def test_a_pinned_address_in_the_new_unit_is_the_new_address():
     people = copy.deepcopy(PEOPLE)
     people[0]["address"] = "nhuquynh.pleiku"

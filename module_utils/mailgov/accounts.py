@@ -186,7 +186,7 @@ def render_directory(roster, existing=None, policy=None):
                 and not namer.fits_unit(person, held[person.id]):
             transfers[person.id] = held.pop(person.id)
             back = namer.base_address(person)
-            if back in formers.get(person.id, ()):
+            if taken.get(back) == person.id + FORMER:  # not when the roster made it an alias
                 taken[back] = person.id
                 held[person.id] = back
     newcomers = [p for p in people if p.id not in held]
