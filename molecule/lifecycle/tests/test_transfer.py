@@ -34,7 +34,8 @@ def apply_roster(tmp_path, name, moves, policy=None, *args):
     roster_file.write_text(yaml.safe_dump(roster, allow_unicode=True), encoding="utf-8")
     result = playbook("accounts.yml", "-e", f"@{roster_file}", "-e", f"accounts_password_dir={tmp_path / name}", *args)
     assert not (tmp_path / name).exists()  # nobody got a new password
-    return " ".join(result.stdout.split())  # long messages may be wrapped
+    # Under Molecule the output is in colour, and long messages may be wrapped.
+    return " ".join(re.sub(r"\x1b\[[0-9;]*m", "", result.stdout).split())
 
 
 def letter(to, subject):
