@@ -17,6 +17,12 @@ description:
   - New accounts get an initial password derived from O(initial_password_seed), with
     C(pwdReset=TRUE), so the user must change it at the first login. Existing passwords are
     touched only when an account is reopened.
+  - A person moved to another unit under a policy with C(transfer.address=new) gets the new
+    address the renderer gives (C(mail)); the mailbox stays where it is (C(mailStorage), set
+    when an account is created, names it on disk, and is never changed), and so do the mail and
+    the password. The old address is kept for good in C(mailFormerAddress), so nobody else gets
+    it, and delivers to the same mailbox (C(mailForward)) until C(mailForwardUntil), the policy's
+    C(transfer.forward_days) from now; the lifecycle job then ends the forward.
   - A unit mailbox whose delegates (its head and C(delegates) in the roster) change is handed
     over - the new delegates can open it, the old ones no longer can, and its password is reset to
     a new initial password (derived like a new account's) with C(pwdReset=TRUE), so that whoever
@@ -99,6 +105,12 @@ handed_over:
     C(id), C(address), C(from) and C(to) (the delegates' ids before and after).
   type: list
   returned: always
+transferred:
+  description: People moved to another unit now, each with C(id), C(from_unit), C(to_unit), C(from) and
+    C(to) (the addresses before and after; the same when the policy keeps the address) and
+    C(forward_until) (when mail to the old address stops arriving; null when the address is kept).
+  type: list
+  returned: always
 held:
   description: Addresses the roster says are active but the lifecycle job keeps locked or recalled.
   type: list
@@ -136,6 +148,8 @@ LOCKED = "000001010000Z"  # ppolicy: locked by the administrator until unlocked
 MANAGED = ("uid", "cn", "sn", "givenName", "displayName", "mail", "mailAlias", "mailQuota",
            "mailKind", "mailStatus", "mailUnit", "mailDelegate", "mailHost", "ou")
 UNIT_MANAGED = ("ou", "description", "displayName", "mailUnit", "mailUnitType", "mail")
+# Set by a transfer (and the forward ended by the lifecycle job), never from the roster alone.
+TRANSFER = ("mailStorage", "mailFormerAddress", "mailForward", "mailForwardUntil")
 ACCOUNT_CLASSES = ("inetOrgPerson", "mailAccount")
 UNIT_CLASSES = ("organizationalUnit", "mailOrgUnit")
 WINDOW = 64  # operations in flight, so slapd's threads hash passwords in parallel
@@ -209,8 +223,13 @@ def encode(attrs):
     return {k: [v.encode("utf-8") for v in vals] for k, vals in attrs.items()}
 
 
-def now():
-    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d%H%M%SZ")
+def now(days=0):
+    moment = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=days)
+    return moment.strftime("%Y%m%d%H%M%SZ")
+
+
+def lower(values):
+    return [v.lower() for v in values]
 
 
 def account_attrs(account, person_dn, mail_host):
@@ -278,7 +297,7 @@ class Sync:
         self.check = module.check_mode
         self.before, self.after = [], []
         self.result = {"created": [], "updated": [], "locked": [], "unlocked": [], "recalled": [],
-                       "reopened": [], "held": [], "handed_over": [],
+                       "reopened": [], "held": [], "handed_over": [], "transferred": [],
                        "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
 
     def write(self, kind, dn, *args):
@@ -304,8 +323,12 @@ class Sync:
         for base in (d.people, d.mailboxes):
             accounts_found.update(d.search(base, ldap.SCOPE_ONELEVEL, "(objectClass=mailAccount)",
                                            ("objectClass", "pwdAccountLockedTime", "mailStatusReason",
-                                            "mailStatusChanged", *MANAGED)))
-        existing = {e["uid"][0]: e["mail"][0] for e in accounts_found.values() if e.get("uid") and e.get("mail")}
+                                            "mailStatusChanged", *TRANSFER, *MANAGED)))
+        # With the unit each account was last synced with and its former addresses: a transfer
+        # is a unit that changed, and an address once given is never given again.
+        existing = {e["uid"][0]: {"address": e["mail"][0], "unit": (e.get("mailUnit") or [None])[0],
+                                  "former": e.get("mailFormerAddress", [])}
+                    for e in accounts_found.values() if e.get("uid") and e.get("mail")}
         try:
             rendered = render_directory(roster, existing, policy=policy)
         except RosterError as err:
@@ -319,6 +342,7 @@ class Sync:
         rules = policy["password"]
         passwords = {a["id"]: derived_password(seed, a["id"], rules) for a in new}
         self.new_password = lambda ident: self._reopen_password(seed, ident, rules)
+        self.forward_days = (policy.get("transfer") or {}).get("forward_days") or 90
 
         for container in (d.people, d.mailboxes, d.units):
             if not d.exists(container):
@@ -333,7 +357,7 @@ class Sync:
         self.write_barrier()
         self.result["accounts"] = len(accounts)
         changed = bool(self.before or self.after or any(
-            self.result[k] for k in ("created", "updated", "locked", "unlocked", "recalled"))
+            self.result[k] for k in ("created", "updated", "locked", "unlocked", "recalled", "transferred"))
             or any(self.result["units"].values()))
         if self.module._diff and changed:
             self.result["diff"] = {"before": "".join(self.before), "after": "".join(self.after),
@@ -424,6 +448,7 @@ class Sync:
                 attrs = {k: v for k, v in desired.items() if v}
                 attrs["objectClass"] = list(ACCOUNT_CLASSES)
                 attrs["mailStatusChanged"] = [stamp]
+                attrs["mailStorage"] = [account["address"]]
                 self.diff(dn, None, attrs)
                 secret = dict(attrs, userPassword=[initial_passwords[account["id"]]], pwdReset=["TRUE"])
                 if locked:
@@ -447,9 +472,10 @@ class Sync:
                 self.result["handed_over"].append({
                     "id": account["id"], "address": account["address"], "to": list(account["delegates"]),
                     "from": [ldap.dn.str2dn(dn)[0][0][1] for dn in current.get("mailDelegate", [])]})
+            extra = self.transfer(account, current, desired) if account["kind"] == "person" else ()
             self.update_account(old_dn, current, desired, locked, account["address"], stamp,
                                 ident=account["id"], clear_reason=bool(reason) and (reopen or account["status"] != "active"),
-                                new_password=handover)
+                                new_password=handover, extra=extra)
         for uid, (dn, current) in found_by_uid.items():
             if uid in seen or current.get("mailStatus", [""])[0] == "recalled":
                 continue
@@ -457,9 +483,36 @@ class Sync:
             desired["mailStatus"] = ["recalled"]
             self.update_account(dn, current, desired, True, current.get("mail", [uid])[0], stamp)
 
+    def transfer(self, account, current, desired):
+        """A person in another unit than the directory says: the transfer's attributes.
+
+        The mailbox stays where it is: mailStorage keeps naming it (entries made before it existed
+        get the address the mailbox was made with, the one they had until now).
+        """
+        before_unit = (current.get("mailUnit") or [None])[0]
+        if before_unit is None or before_unit == account["unit"]:
+            return ()
+        moved = account["transfer"]
+        old = current.get("mail", [account["address"]])[0]
+        until = now(self.forward_days) if moved else None
+        self.result["transferred"].append({
+            "id": account["id"], "from_unit": before_unit, "to_unit": account["unit"],
+            "from": old, "to": account["address"], "forward_until": until})
+        if not moved:
+            return ()
+        new = account["address"].lower()
+        desired["mailStorage"] = current.get("mailStorage") or [old]
+        formers = [a for a in current.get("mailFormerAddress", []) if a.lower() != new]
+        desired["mailFormerAddress"] = formers + ([old] if old.lower() not in lower(formers) else [])
+        # Moved back within the period: the address it takes again is no longer a forward.
+        forwards = [a for a in current.get("mailForward", []) if a.lower() != new]
+        desired["mailForward"] = forwards + ([old] if old.lower() not in lower(forwards) else [])
+        desired["mailForwardUntil"] = [until]
+        return TRANSFER
+
     def update_account(self, dn, current, desired, locked, address, stamp, ident=None, clear_reason=False,
-                       new_password=False):
-        mods = changes(current, desired, MANAGED)
+                       new_password=False, extra=()):
+        mods = changes(current, desired, MANAGED + tuple(extra))
         classes = missing_classes(current, ACCOUNT_CLASSES)
         if classes:
             mods.append((ldap.MOD_ADD, "objectClass", [c.encode() for c in classes]))

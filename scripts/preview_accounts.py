@@ -81,7 +81,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("inventory", help="the inventory, for example inventories/demo")
     parser.add_argument("--host", help="the mail server in the inventory (default: the first of mailservers)")
-    parser.add_argument("--existing", help="a YAML or JSON file mapping account ids to their current addresses")
+    parser.add_argument("--existing", help="a YAML or JSON file mapping account ids to their current addresses, "
+                        "or to {address, unit, former} to preview transfers")
     parser.add_argument("--format", choices=("table", "csv", "json"), default="table")
     parser.add_argument("extra", nargs="*", help="arguments for ansible-inventory, after --")
     args = parser.parse_args()

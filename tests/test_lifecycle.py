@@ -109,3 +109,32 @@ def test_directory_times_are_read():
     assert job.parse_time("20250101080000Z") == T0
     assert job.parse_time("20250101080000.123456Z") == T0
     assert job.ldap_time(T0) == "20250101080000Z"
+
+
+def test_a_transferred_account_is_read_with_its_mailbox_and_forwards():
+    entry = {"uid": ["GL-1"], "mail": ["quynhhtn.pleiku@gialai.gov.vn"],
+             "mailStorage": ["QuynhHTN.stttt@gialai.gov.vn"], "mailFormerAddress": ["quynhhtn.stttt@gialai.gov.vn"],
+             "mailForward": ["quynhhtn.stttt@gialai.gov.vn"], "mailForwardUntil": ["20250401080000Z"]}
+    read = job.normalise(entry)
+    assert read["storage"] == "quynhhtn.stttt@gialai.gov.vn"
+    assert read["forward_until"] == day(90)
+    assert job.normalise({"uid": ["GL-2"], "mail": ["a@gialai.gov.vn"]})["storage"] == "a@gialai.gov.vn"
+
+
+@pytest.mark.parametrize("now, forwards, ended", [
+    (day(89), ["old@gialai.gov.vn"], False),
+    (day(90), ["old@gialai.gov.vn"], True),
+    (day(400), [], False),  # already ended: nothing to do
+])
+def test_the_forward_of_an_old_address_ends_with_its_period(now, forwards, ended):
+    acc = account(forwards=forwards, forward_until=day(90), former=["old@gialai.gov.vn"])
+    detail = job.forward_ended(acc, now)
+    assert bool(detail) is ended
+    if ended:
+        assert detail.startswith("old@gialai.gov.vn moved to anv.snv@gialai.gov.vn; forwarded until 2025-04-01")
+
+
+def test_a_login_with_the_old_address_before_a_transfer_counts_as_use():
+    logins = {"old@gialai.gov.vn": day(50), "anv.snv@gialai.gov.vn": day(10)}
+    assert job.last_login(account(former=["old@gialai.gov.vn"]), logins) == day(50)
+    assert job.last_login(account(former=[]), {}) is None

@@ -9,28 +9,48 @@ from .sizes import size_bytes
 
 
 def _existing_map(existing, domain, problems):
-    """{id: local part} from the addresses accounts already have."""
+    """From what accounts already have: ({id: local part}, {id: unit id}, {id: [former local parts]}).
+
+    Each value is the address, or a mapping with ``address``, ``unit`` (the unit the account
+    was last synced with) and ``former`` (addresses it had before a transfer).
+    """
     if existing is None:
-        return {}
+        return {}, {}, {}
     if not isinstance(existing, dict):
         problems.append("existing: must map account ids to their addresses")
-        return {}
-    result, owners = {}, {}
-    for ident, address in existing.items():
-        local = rosters.address_local(address, domain, f"existing[{ident}]", problems)
+        return {}, {}, {}
+    result, units, formers, owners = {}, {}, {}, {}
+    for ident, value in existing.items():
+        ident = str(ident)
+        record = value if isinstance(value, dict) else {"address": value}
+        local = rosters.address_local(record.get("address"), domain, f"existing[{ident}]", problems)
         if local is None:
             continue
         if local in owners:
             problems.append(f"existing[{ident}]: {local} is also the address of {owners[local]}")
             continue
         owners[local] = ident
-        result[str(ident)] = local
-    return result
+        result[ident] = local
+        if record.get("unit") is not None:
+            units[ident] = str(record["unit"])
+        olds = []
+        for i, address in enumerate(record.get("former") or []):
+            old = rosters.address_local(address, domain, f"existing[{ident}].former[{i}]", problems)
+            if old is not None and old != local:
+                olds.append(old)
+        formers[ident] = olds
+    return result, units, formers
+
+
+FORMER = " (former address)"
 
 
 def _claim(taken, local, owner, where, problems):
     holder = taken.get(local)
-    if holder is None or holder == owner:
+    # A person may take back an address they had before a transfer, as their address or an alias.
+    own_former = isinstance(holder, str) and holder.endswith(FORMER) and \
+        holder[: -len(FORMER)] == owner.split(" (")[0]
+    if holder is None or holder == owner or own_former:
         taken[local] = owner
         return True
     what = "a reserved name" if holder == RESERVED else f"already the address of {holder}"
@@ -74,7 +94,8 @@ def render_directory(roster, existing=None, policy=None):
 
     domain = rules["domain"]
     namer = Namer(rules)
-    held = _existing_map(existing, domain, problems)
+    held, held_units, formers = _existing_map(existing, domain, problems)
+    transfer_new = (rules.get("transfer") or {}).get("address") == "new"
     taken = {}
     for word in rules["reserved"]:
         taken[word] = RESERVED
@@ -86,12 +107,27 @@ def render_directory(roster, existing=None, policy=None):
         fixed.append((ident, local, text.clean(mailbox["name"])))
     for ident, local in held.items():
         _claim(taken, local, ident, f"existing[{ident}]", problems)
+    for ident, olds in formers.items():
+        for local in olds:
+            _claim(taken, local, ident + FORMER, f"existing[{ident}].former", problems)
+
+    def moved(person):
+        """Under ``transfer: new``, a person whose unit is not the one the directory has."""
+        before = held_units.get(person.id)
+        return (transfer_new and person.unit is not None and before is not None
+                and before != person.unit.id and person.status != "recalled")
+
+    transfers = {}  # person id -> the local part they had before this render
 
     # Pinned addresses and aliases are claimed before any address is derived.
     for person in people:
         if person.pinned is not None:
             local = rosters.address_local(person.pinned, domain, f"{person.where()}.address", problems)
-            if local is not None and person.id in held and held[person.id] != local:
+            if local is not None and person.id in held and held[person.id] != local and moved(person):
+                if _claim(taken, local, person.id, f"{person.where()}.address", problems):
+                    transfers[person.id] = held[person.id]
+                    held[person.id] = local
+            elif local is not None and person.id in held and held[person.id] != local:
                 problems.append(f"{person.where()}.address: {person.id} already has "
                                 f"{held[person.id]}@{domain}; an address never changes "
                                 "(add the new one to aliases instead)")
@@ -141,6 +177,18 @@ def render_directory(roster, existing=None, policy=None):
         raise RosterError(problems)
 
     holders = {p.id: p for p in people}
+    # Whose former address it is counts when a newcomer's name meets it (same full name or not).
+    holders.update({p.id + FORMER: p for p in people})
+    # A person moved to a unit whose part of the address differs gets a new address there, as a
+    # newcomer would, or takes back the one they had there before.
+    for person in people:
+        if person.pinned is None and person.id in held and moved(person) \
+                and not namer.fits_unit(person, held[person.id]):
+            transfers[person.id] = held.pop(person.id)
+            back = namer.base_address(person)
+            if taken.get(back) == person.id + FORMER:  # not when the roster made it an alias
+                taken[back] = person.id
+                held[person.id] = back
     newcomers = [p for p in people if p.id not in held]
     assigned = namer.resolve_people(newcomers, taken, holders)
     for person in newcomers:
@@ -156,8 +204,12 @@ def render_directory(roster, existing=None, policy=None):
     accounts = [_fixed_account(ident, local, name, domain, unit_quota) for ident, local, name in fixed]
     accounts.extend(_unit_account(u, domain, unit_quota) for u in units.values() if u.mailbox)
     for person in people:
-        accounts.append(_person_account(person, held[person.id], alias_locals[person.id],
-                                        domain, _quota_for(person, person_quota)))
+        account = _person_account(person, held[person.id], alias_locals[person.id],
+                                  domain, _quota_for(person, person_quota))
+        if person.id in transfers:
+            account["transfer"] = {"from": f"{transfers[person.id]}@{domain}",
+                                   "from_unit": held_units[person.id]}
+        accounts.append(account)
     tree = [_unit_entry(u, domain) for u in sorted(units.values(), key=lambda u: (len(u.chain), u.index))]
     return {"units": tree, "accounts": accounts}
 
@@ -191,6 +243,8 @@ def _account(ident, kind, local, domain, name, unit, quota, status):
         "aliases": [],
         "delegates": [],
         "reopen": None,
+        # A transfer to another unit gave a new address: {"from": old address, "from_unit": id}.
+        "transfer": None,
     }
 
 

@@ -1,5 +1,6 @@
 """Addresses from names, following a policy's templates and collision rules."""
 
+import re
 from collections import defaultdict
 
 from . import text
@@ -136,6 +137,28 @@ class Namer:
             elif token == "middle_rest_initials":
                 tokens[token] = "".join(w[:1] for w in middle[:-1])
         return tokens
+
+    def base_address(self, person):
+        """The address the name form gives the person in their unit, before any collision step."""
+        tokens = self.person_tokens(person)
+        name = fill(self.person_name, tokens)
+        return None if name is None else self._address(tokens, name)
+
+    def fits_unit(self, person, local):
+        """True when ``local`` has what the address template takes from the person's unit
+        (``quynhhtn.stttt`` fits any unit with the suffix ``stttt``): the name part may be any
+        form, so a collision form fits too."""
+        tokens = self.person_tokens(person)
+        pattern = []
+        for literal, token in self.person_address:
+            pattern.append(re.escape(literal))
+            if token == "name":
+                pattern.append(".+")
+            elif token is not None:
+                if tokens.get(token) is None:
+                    return False
+                pattern.append(re.escape(tokens[token]))
+        return re.fullmatch("".join(pattern), local) is not None
 
     def _address(self, tokens, name):
         tokens["name"] = name

@@ -17,6 +17,7 @@ NAME_TOKENS = frozenset({
 UNIT_TOKENS = frozenset({"abbr", "short", "place", "parent", *UNIT_TYPES})
 PERSON_TOKENS = NAME_TOKENS | frozenset({"suffix", "unit", "birth_year", *UNIT_TYPES})
 CLASSES = ("upper", "lower", "digit", "special")
+TRANSFER_ADDRESS = ("keep", "new")
 _TOKEN = re.compile(r"\{(\w+)\}")
 _LITERAL = re.compile(r"^[a-z0-9._-]*$")
 
@@ -156,6 +157,7 @@ def check(policy):
         if not isinstance(fixed, dict) or not fixed.get("local_part") or not fixed.get("name"):
             problems.append(f"policy.fixed_mailboxes[{i}]: needs local_part and name")
     _check_periods(policy, problems)
+    _check_transfer(policy, problems)
     if policy["report"].get("period") not in ("quarter", "half-year"):
         problems.append("policy.report.period: must be 'quarter' or 'half-year'")
     if problems:
@@ -193,6 +195,17 @@ def _check_periods(policy, problems):
     if max_age and warning and warning >= max_age:
         problems.append(f"policy.password.expire_warning_days: {warning} must be shorter than "
                         f"max_age_days ({max_age})")
+
+
+def _check_transfer(policy, problems):
+    transfer = policy.get("transfer")
+    if not isinstance(transfer, dict):
+        problems.append("policy.transfer: must be a mapping with address and forward_days")
+        return
+    if transfer.get("address") not in TRANSFER_ADDRESS:
+        problems.append(f"policy.transfer.address: {transfer.get('address')!r} must be 'keep' (a person "
+                        "moved to another unit keeps the address) or 'new' (gets one in the new unit)")
+    _days(transfer.get("forward_days"), "policy.transfer.forward_days", problems, allow_off=False)
 
 
 def compile_template(template):

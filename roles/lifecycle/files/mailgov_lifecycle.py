@@ -10,7 +10,9 @@ playbooks/lifecycle.yml runs the same program. For each account, from the direct
   archive command and removed only when that command succeeded;
 - lock after `lock_unused_days` without use, or when the initial password was not changed
   within `initial_password_grace_days`; a locked account still receives mail;
-- mail a reminder, in Vietnamese, `expire_warning_days` before the password expires.
+- mail a reminder, in Vietnamese, `expire_warning_days` before the password expires;
+- end the forward of the old addresses of a person moved to another unit (`mailForward`) once
+  `mailForwardUntil` has come: mail to them is refused from then on. They stay reserved.
 
 "Use" is the last login; an account never logged in counts from its creation or its last
 password change. Accounts the roster itself locked or recalled are left to the roster.
@@ -37,7 +39,8 @@ CONFIG = "/etc/mailgov/lifecycle.json"
 LOCKED = "000001010000Z"  # ppolicy: locked by the administrator until unlocked
 UTC = datetime.timezone.utc
 ATTRS = ["uid", "mail", "mailKind", "mailStatus", "mailStatusReason", "mailStatusChanged",
-         "pwdAccountLockedTime", "pwdChangedTime", "pwdReset", "createTimestamp", "displayName"]
+         "pwdAccountLockedTime", "pwdChangedTime", "pwdReset", "createTimestamp", "displayName",
+         "mailStorage", "mailFormerAddress", "mailForward", "mailForwardUntil"]
 REASONS = {
     "unused": "no login for {days} days (limit {limit})",
     "initial-password": "initial password not changed for {days} days (limit {limit})",
@@ -103,7 +106,26 @@ def normalise(entry):
         "created": parse_time(first("createTimestamp")),
         "password_changed": parse_time(first("pwdChangedTime")),
         "reset": (first("pwdReset") or "").upper() == "TRUE",
+        # Where the mailbox is on disk: named by the address it was made with.
+        "storage": (first("mailStorage") or first("mail") or "").lower(),
+        "former": [a.lower() for a in entry.get("mailFormerAddress") or []],
+        "forwards": [a.lower() for a in entry.get("mailForward") or []],
+        "forward_until": parse_time(first("mailForwardUntil")),
     }
+
+
+def last_login(account, logins):
+    """The last login with the account's address or, before a transfer, a former one."""
+    return max((logins[a] for a in [account["address"], *account["former"]] if a in logins), default=None)
+
+
+def forward_ended(account, now):
+    """The old addresses whose forward has ended, with a sentence for the log; None if none."""
+    until = account["forward_until"]
+    if not account["forwards"] or until is None or now < until:
+        return None
+    return (f"{', '.join(account['forwards'])} moved to {account['address']}; forwarded until "
+            f"{until:%Y-%m-%d}, now refused (the address stays reserved)")
 
 
 def days_between(earlier, later):
@@ -278,17 +300,25 @@ class Job:
         self.record(account, "recall", reason, detail)
         account["status"], account["reason"] = "recalled", reason
 
+    def end_forward(self, account, detail):
+        if not self.dry_run:
+            self.modify(account, [("delete", "mailForward", None), ("delete", "mailForwardUntil", None)])
+        self.record(account, "end forward", "transfer-period", detail)
+
     def archive_and_remove(self, account):
-        """The mailbox of an account this job recalled: archived, then removed; kept if archiving fails."""
-        path = self.maildir(account["address"])
+        """The mailbox of an account this job recalled: archived, then removed; kept if archiving fails.
+
+        The archive command gets the address the mailbox was made with (mailStorage), which names
+        it on disk, also after a transfer gave its owner a new address."""
+        path = self.maildir(account["storage"])
         if not path.exists():
             return
         command = self.config["archive_command"]
         if self.dry_run:
-            self.record(account, "archive and remove", "recalled", f"{command} {account['address']}, then remove {path}")
+            self.record(account, "archive and remove", "recalled", f"{command} {account['storage']}, then remove {path}")
             return
         try:
-            done = subprocess.run([command, account["address"]], capture_output=True, text=True,
+            done = subprocess.run([command, account["storage"]], capture_output=True, text=True,
                                   timeout=self.config.get("archive_timeout", 3600), check=False)
             ok, why = done.returncode == 0, f"exit status {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
         except (OSError, subprocess.TimeoutExpired) as err:
@@ -328,7 +358,10 @@ class Job:
             if only and account["address"] not in only:
                 continue
             try:
-                for action, reason, detail in decide(account, logins.get(account["address"]), self.now, self.rules):
+                ended = forward_ended(account, self.now)
+                if ended:
+                    self.end_forward(account, ended)
+                for action, reason, detail in decide(account, last_login(account, logins), self.now, self.rules):
                     if action == "recall":
                         self.recall(account, reason, detail)
                     elif action == "lock":
