@@ -165,3 +165,9 @@ def test_reset_password_must_be_changed_first(host, server, tls, browser, artifa
     wait(browser, lambda d: d.find_elements(By.ID, "messagelist"))
     assert "_task=mail" in browser.current_url
     shot(browser, artifacts, "11-free-after-change")
+
+
+def test_the_daily_clean_up_job_runs(host):
+    """Roundcube's own timer purges old sessions and caches; its unit must not fail here."""
+    result = host.run("systemctl start roundcube-gc.service")
+    assert result.rc == 0, host.run("journalctl -u roundcube-gc.service -n 5 --no-pager").stdout
