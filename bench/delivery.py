@@ -56,7 +56,12 @@ NO_FILTER = {"smtpd_milters": "", "non_smtpd_milters": ""}
 DNS_SERVER = "/root/nxdomain.py"
 DNS_PORT = 5353
 DNS_UNIT = "bench-nxdomain"  # its memory is not the stack's: delivery_run.py leaves it out
-RSPAMD_OPTIONS = "/etc/rspamd/override.d/options.inc"
+RSPAMD_OPTIONS = "/etc/rspamd/override.d/options.inc"  # the role's; the DNS server is added for the run
+SAVED_RSPAMD_OPTIONS = "/root/options.inc.before-bench"
+# The role's default: only loopback is local to rspamd. The demo inventory adds podman's
+# network, whose mail then skips SPF, DMARC and the block lists; the benchmark's client is on
+# that network and must be checked as any outside server is.
+LOCAL_NETWORKS = json.dumps({"rspamd_local_networks": ["127.0.0.0/8", "::1"]})
 JOURNAL_DROPIN = "/etc/systemd/system/rspamd.service.d/bench-log.conf"
 CLEAN = "clamav: message or mime_part is clean"
 TASK = "rspamd_task_write_log"
@@ -122,7 +127,7 @@ def main():
         server = Container(CONTAINER, tmp)
         server.start()
         try:
-            server.set_up(Path(tmp) / "passwords")
+            server.set_up(Path(tmp) / "passwords", LOCAL_NETWORKS)
             eml = Path(tmp) / "message.eml"
             eml.write_bytes(message(args.size))
             results = measure(server, args, eml)
@@ -191,13 +196,14 @@ def bench_conditions(server, on):
     if on:
         server.exec(f'(systemctl stop {DNS_UNIT} 2>/dev/null; true) '
                     f'&& systemd-run --quiet --unit={DNS_UNIT} python3 {DNS_SERVER} {DNS_PORT} '
-                    f'&& mkdir -p "$(dirname {RSPAMD_OPTIONS})" "$(dirname {JOURNAL_DROPIN})" '
-                    f'&& printf "%s\\n" "$1" > {RSPAMD_OPTIONS} && printf "%s\\n" "$2" > {JOURNAL_DROPIN} '
+                    f'&& ([ -e {SAVED_RSPAMD_OPTIONS} ] || cp -p {RSPAMD_OPTIONS} {SAVED_RSPAMD_OPTIONS}) '
+                    f'&& cp -p {SAVED_RSPAMD_OPTIONS} {RSPAMD_OPTIONS} && mkdir -p "$(dirname {JOURNAL_DROPIN})" '
+                    f'&& printf "%s\\n" "$1" >> {RSPAMD_OPTIONS} && printf "%s\\n" "$2" > {JOURNAL_DROPIN} '
                     '&& systemctl daemon-reload && systemctl restart rspamd',
                     f'dns {{ nameserver = ["127.0.0.1:{DNS_PORT}"]; }}',
                     "[Service]\nLogRateLimitIntervalSec=0")
     else:
-        server.exec(f"systemctl stop {DNS_UNIT}; rm -f {RSPAMD_OPTIONS} {JOURNAL_DROPIN} "
+        server.exec(f"systemctl stop {DNS_UNIT}; mv {SAVED_RSPAMD_OPTIONS} {RSPAMD_OPTIONS} && rm -f {JOURNAL_DROPIN} "
                     "&& systemctl daemon-reload && systemctl restart rspamd")
 
 

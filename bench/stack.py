@@ -74,10 +74,14 @@ class Container:
              "--limit", self.name, *args], stdout=subprocess.DEVNULL, env=env)
         return time.perf_counter() - start
 
-    def set_up(self, password_dir):
-        """The whole stack of playbooks/site.yml, initial passwords written under password_dir."""
+    def set_up(self, password_dir, *extra_vars):
+        """The whole stack of playbooks/site.yml, initial passwords written under password_dir.
+
+        extra_vars: more `-e` arguments (JSON or key=value), over the demo inventory's.
+        """
         print("setting up the mail server in", self.name, file=sys.stderr)
-        self.playbook("playbooks/site.yml", "-e", f"accounts_password_dir={password_dir}")
+        self.playbook("playbooks/site.yml", "-e", f"accounts_password_dir={password_dir}",
+                      *(arg for value in extra_vars for arg in ("-e", value)))
 
     def remove(self):
         self.podman("rm", "--force", self.name, capture=True)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 # Fixtures (pytest finds them here) and helpers of the mail scenario.
 from mailclients import (  # noqa: E402,F401
-    DOMAIN, OUTSIDER, Dialog, accounts, ca_file, deliver, fetch_by_subject, queue, server, submit,
+    DOMAIN, OUTSIDER, UNIT, Dialog, accounts, ca_file, deliver, fetch_by_subject, queue, server, submit,
     testinfra_hosts, tls, unique, wait_for,
 )
 

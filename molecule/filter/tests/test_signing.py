@@ -102,11 +102,20 @@ def test_outgoing_vietnamese_mail_is_signed_with_the_published_key(host, server,
 @pytest.fixture
 def xclient(host):
     """Let the test client present itself as another address (XCLIENT), as if it were a server on
-    the internet: rspamd skips SPF and DMARC for private addresses such as the test client's."""
+    the internet: rspamd skips SPF and DMARC for local networks, and the demo inventory counts
+    podman's, the test client's, as local."""
     client = host.check_output("ip route | awk '/^default/ {print $3}'")
     host.check_output("postconf -e smtpd_authorized_xclient_hosts=%s/32 && postfix reload", client)
     yield
     host.run("postconf -X smtpd_authorized_xclient_hosts; postfix reload")
+
+
+def test_only_the_configured_networks_are_local_to_rspamd(host):
+    """rspamd_local_networks replaces rspamd's own list, which has every private network."""
+    dump = host.check_output("rspamadm configdump options")
+    local = re.search(r"local_addrs \[(.*?)\]", dump, re.S).group(1)
+    assert '"10.88.0.0/16"' in local and '"127.0.0.0/8"' in local, local
+    assert "192.168.0.0/16" not in local and "10.0.0.0/8" not in local, local
 
 
 def test_incoming_mail_is_checked_for_spf_dkim_and_dmarc(host, server, tls, accounts, xclient):

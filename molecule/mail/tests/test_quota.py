@@ -29,8 +29,8 @@ def storage(host, address):
     return int(used), int(limit), int(percent)
 
 
-def filler(to, subject, size):
-    return (f"From: {OUTSIDER}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n".encode()
+def filler(to, subject, size, sender=OUTSIDER):
+    return (f"From: {sender}\r\nTo: {to}\r\nSubject: {subject}\r\n\r\n".encode()
             + (b"0123456789" * 7 + b"\r\n") * (size // 72))
 
 
@@ -94,7 +94,7 @@ def test_a_full_mailbox_on_submission_keeps_or_returns_the_message_as_configured
     quynh, truong = accounts["quynh"], accounts["truong"]
     subject = unique("Kế hoạch công tác tháng")
     before = set(queue_ids(host))
-    assert submit(server, tls, quynh, [tien.address, truong.address], filler(truong.address, subject, 1_000)) == {}
+    assert submit(server, tls, quynh, [tien.address, truong.address], filler(truong.address, subject, 1_000, quynh.address)) == {}
     assert len(fetch_by_subject(server, tls, truong.address, truong.password, subject)) == 1
 
     if over_answer == 452:
