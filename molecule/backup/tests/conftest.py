@@ -11,7 +11,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +24,7 @@ import mailclients  # noqa: E402
 # The mail scenario's clients: the instance's address, its CA, accounts with known passwords.
 BASE, DOMAIN, set_password = mailclients.BASE, mailclients.DOMAIN, mailclients.set_password
 server, ca_file, tls = mailclients.server, mailclients.ca_file, mailclients.tls
+wait_for = mailclients.wait_for
 
 _runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers")]
@@ -85,15 +85,6 @@ def expunge_all(server, tls, account):
         client.expunge()
     finally:
         client.logout()
-
-
-def wait_for(check, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(1)
 
 
 def directory_entries(host):

@@ -70,7 +70,7 @@ def drill(host, server, tls, accounts):
     with smtplib.SMTP(server, 25, local_hostname="mx.example.org", timeout=60) as client:
         client.starttls(context=tls)
         client.send_message(newer, OUTSIDER, [accounts["truong"].address])
-    assert wait_for(lambda: len(checksums(server, tls, accounts["truong"])) == 1)
+    assert wait_for(lambda: len(checksums(server, tls, accounts["truong"])) == 1, timeout=60)
     newer_sums = checksums(server, tls, accounts["truong"])
     host.check_output("ldapdelete -Q -Y EXTERNAL -H ldapi:/// uid=%s,ou=people,%s", accounts["quynh"].uid, BASE)
     host.check_output(
@@ -186,7 +186,7 @@ def test_a_failed_backup_mails_the_postmaster(drill, host, store):
         assert "sftp" in result.stdout
     finally:
         store.check_output("systemctl start ssh")
-    subjects = wait_for(lambda: [s for s in postmaster_subjects(host) if "Sao lưu dữ liệu thư điện tử" in s])
+    subjects = wait_for(lambda: [s for s in postmaster_subjects(host) if "Sao lưu dữ liệu thư điện tử" in s], timeout=60)
     assert subjects == ["[mail.gialai.gov.vn] Sao lưu dữ liệu thư điện tử không thành công"]
 
 
@@ -198,5 +198,5 @@ def test_a_damaged_pack_file_fails_the_check_and_is_reported(drill, host, store)
     store.check_output("printf 'damaged!' | dd of=%s bs=1 seek=50000 conv=notrunc status=none", packs[0])
     assert host.run("systemctl start mailgov-backup-check.service").rc != 0
     assert host.check_output("systemctl is-failed mailgov-backup-check.service") == "failed"
-    subjects = wait_for(lambda: [s for s in postmaster_subjects(host) if "Kiểm tra kho sao lưu" in s])
+    subjects = wait_for(lambda: [s for s in postmaster_subjects(host) if "Kiểm tra kho sao lưu" in s], timeout=60)
     assert subjects == ["[mail.gialai.gov.vn] Kiểm tra kho sao lưu phát hiện lỗi"]
