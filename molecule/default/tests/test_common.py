@@ -25,12 +25,6 @@ def test_timezone_is_ho_chi_minh(host):
     assert host.check_output("date +%z") == "+0700"
 
 
-def test_etc_timezone_on_debian_12(host):
-    if host.system_info.release.split(".")[0] != "12":
-        pytest.skip("only Debian 12 keeps /etc/timezone")
-    assert host.file("/etc/timezone").content_string == "Asia/Ho_Chi_Minh\n"
-
-
 def test_vietnamese_locale_is_generated(host):
     assert "vi_VN.utf8" in host.check_output("locale -a").splitlines()
 
