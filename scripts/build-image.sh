@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds a systemd-ready Debian base image with debootstrap and imports it into podman,
 # because no container registry is reachable from the build machines.
-# Usage: scripts/build-image.sh SUITE   (trixie = Debian 13, bookworm = Debian 12)
+# Usage: scripts/build-image.sh SUITE   (trixie = Debian 13, the release the roles support)
 set -euo pipefail
 source "${BASH_SOURCE[0]%/*}/lib.sh"
 

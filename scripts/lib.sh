@@ -3,7 +3,7 @@
 
 MAILGOV_ROOT="$(cd "${BASH_SOURCE[0]%/*}/.." && pwd)"
 MAILGOV_IMAGE_REPO="${MAILGOV_IMAGE_REPO:-localhost/mailgov-base}"
-MAILGOV_SUITES="${MAILGOV_SUITES:-trixie bookworm}"
+MAILGOV_SUITES="${MAILGOV_SUITES:-trixie}"
 MAILGOV_DEMO_SUITE="${MAILGOV_DEMO_SUITE:-trixie}"
 
 # Progress line.
