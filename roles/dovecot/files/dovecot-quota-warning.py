@@ -1,28 +1,37 @@
 #!/usr/bin/python3
-# {{ ansible_managed }}
+# Ansible managed: installed by the dovecot role, which overwrites local changes.
 """Dovecot's quota-warning service: tell the owner, in Vietnamese, how full the mailbox is.
 
-Called as `dovecot-quota-warning PERCENT ADDRESS`. The mail goes straight into the INBOX
-with dovecot-lda, with the quota not enforced, so the warning arrives even into a full box.
+Called as `dovecot-quota-warning PERCENT ADDRESS`. The sender's address and name come from
+/etc/mailgov/quota-warning.json ({"sender": ..., "sender_name": ...}), which the role writes.
+The mail goes straight into the INBOX with dovecot-lda, with the quota not enforced, so the
+warning arrives even into a full box.
 """
 
+import json
 import subprocess
 import sys
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 
-SENDER = "{{ dovecot_quota_warning_from }}"
-SENDER_NAME = "{{ dovecot_quota_warning_from_name }}"
+# The role's dovecot_quota_warning_config.
+CONFIG = "/etc/mailgov/quota-warning.json"
 LDA = "/usr/lib/dovecot/dovecot-lda"
 
 
-def warning(percent, address):
+def load_config(path=CONFIG):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def warning(percent, address, config):
+    sender = config["sender"]
     msg = EmailMessage()
-    msg["From"] = formataddr((SENDER_NAME, SENDER))
+    msg["From"] = formataddr((config["sender_name"], sender))
     msg["To"] = address
     msg["Subject"] = f"Cảnh báo: hộp thư của bạn đã dùng {percent}% dung lượng"
     msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=SENDER.rpartition("@")[2])
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(
         f"Hộp thư {address} đã dùng {percent}% dung lượng cho phép.\n\n"
@@ -36,8 +45,9 @@ def warning(percent, address):
 
 def main():
     percent, address = sys.argv[1], sys.argv[2]
-    subprocess.run([LDA, "-d", address, "-f", SENDER, "-o", "quota_enforce=no"],
-                   input=warning(percent, address), check=True)
+    config = load_config()
+    subprocess.run([LDA, "-d", address, "-f", config["sender"], "-o", "quota_enforce=no"],
+                   input=warning(percent, address, config), check=True)
 
 
 if __name__ == "__main__":
