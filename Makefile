@@ -7,8 +7,10 @@ export CONTAINERS_CONF := $(CURDIR)/containers.conf
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 SCENARIO ?= default
-# Named explicitly: Molecule finds it by itself only inside a git checkout.
-MOLECULE := molecule --base-config .config/molecule/config.yml
+# In this order: default builds the stack image the others start from (scripts/scenarios.py).
+SCENARIOS := default mail filter backup lifecycle
+# When make started, so that the table of times at the end of make test includes setup and lint.
+export MAILGOV_TEST_STARTED := $(shell date +%s)
 
 INVENTORY ?= inventories/demo
 
@@ -17,8 +19,8 @@ INVENTORY ?= inventories/demo
 help:
 	@echo "make demo       stand up the demo mail server in the mailgov-demo container"
 	@echo "make demo-down  remove the demo container (the base images stay)"
-	@echo "make test       lint, unit tests and every Molecule scenario but bookworm"
-	@echo "make molecule SCENARIO=bookworm   one Molecule scenario"
+	@echo "make test       lint, unit tests and every Molecule scenario, with a table of times"
+	@echo "make molecule SCENARIO=mail   one Molecule scenario (builds the stack image first if needed)"
 	@echo "make setup      system packages, .venv and base images (run by demo and test)"
 	@echo "make preview    the accounts an inventory's roster gives (INVENTORY=inventories/demo)"
 	@echo "make bench      the benchmarks under bench/ (results for docs/benchmarks.md)"
@@ -32,14 +34,10 @@ demo: setup
 demo-down:
 	@scripts/demo-down.sh
 
-# The mail scenario stops slapd and fills mailboxes on purpose: it has an instance of its own.
+# Scenarios that break things on purpose (slapd stopped, mailboxes filled, the clock moved)
+# each have an instance of their own, made from the stack image.
 test: setup lint unit
-	$(MOLECULE) test -s default
-	$(MOLECULE) test -s mail
-	$(MOLECULE) test -s filter
-	$(MOLECULE) test -s backup
-	$(MOLECULE) test -s webmail
-	$(MOLECULE) test -s lifecycle
+	python scripts/scenarios.py $(SCENARIOS)
 
 lint: setup
 	yamllint --strict .
@@ -50,7 +48,7 @@ unit: setup
 	pytest -q tests
 
 molecule: setup
-	$(MOLECULE) test -s $(SCENARIO)
+	python scripts/scenarios.py $(SCENARIO)
 
 preview: setup
 	python scripts/preview_accounts.py $(INVENTORY)

@@ -136,6 +136,14 @@ from ansible.module_utils.mailgov.accounts import render_directory  # noqa: E402
 from ansible.module_utils.mailgov.errors import RosterError  # noqa: E402
 from ansible.module_utils.mailgov.passwords import derived_password  # noqa: E402
 
+# The package's modules import each other relatively. Mitogen's strategy (the Molecule scenarios'
+# converges) sends a host only the module_utils a module names in full: name them all.
+import ansible.module_utils.mailgov.naming  # noqa: E402,F401
+import ansible.module_utils.mailgov.policy  # noqa: E402,F401
+import ansible.module_utils.mailgov.roster  # noqa: E402,F401
+import ansible.module_utils.mailgov.sizes  # noqa: E402,F401
+import ansible.module_utils.mailgov.text  # noqa: E402,F401
+
 try:
     import ldap
     import ldap.dn
