@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepares this machine for `make demo` and `make test`: system packages, the Python
-# virtualenv in .venv and the local base images. Each step is skipped when already done.
+# virtualenv in .venv and the local base image. Each step is skipped when already done.
 set -euo pipefail
 source "${BASH_SOURCE[0]%/*}/lib.sh"
 cd "${MAILGOV_ROOT}"

@@ -116,4 +116,56 @@ def test_the_table_has_every_step_and_the_totals():
         "default", "built", "0:12", "7:11", "4:15", "0:40", "5:00", "0:05", "79 passed, 1 skipped", "17:23"]
     assert lines[3].startswith("mail FAILED")
     assert lines[-3].split()[:2] == ["all", "scenarios"] and lines[-3].endswith("21:18")
-    assert lines[-1].startswith("make test") and lines[-1].endswith("24:18")
+    assert lines[-1].startswith("in all") and lines[-1].endswith("24:18")
+
+
+def test_a_scenario_without_a_sequence_of_its_own_takes_the_shared_one():
+    assert scenarios.sequence_of("filter") == ["destroy", "create", "prepare", "converge", "verify", "destroy"]
+    assert scenarios.sequence_of("mail") == ["destroy", "create", "prepare", "verify", "destroy"]
+    assert "idempotence" in scenarios.sequence_of("default")
+
+
+def test_only_the_builder_and_scenarios_naming_the_base_image_start_from_nothing():
+    assert scenarios.starts_from_nothing("default")
+    assert not scenarios.starts_from_nothing("mail")
+    assert not scenarios.starts_from_nothing("backup")  # its backup host does, its mail server does not
+
+
+class Actions(list):
+    """The actions run_sequence started, with the strategy of each; `fail` names one that fails."""
+
+    fail = None
+
+
+@pytest.fixture
+def done(monkeypatch):
+    record = Actions()
+
+    def molecule(run, action, env):
+        record.append((action, env.get("ANSIBLE_STRATEGY", "linear")))
+        return action != record.fail
+
+    monkeypatch.setattr(scenarios, "molecule", molecule)
+    monkeypatch.setattr(scenarios, "mitogen_strategies", lambda: "/plugins")
+    return record
+
+
+def test_only_the_converge_of_a_running_stack_uses_mitogen(done):
+    sequence = ["destroy", "create", "prepare", "converge", "verify", "destroy"]
+    assert scenarios.run_sequence(scenarios.Run("filter"), sequence, {}, fast={"converge"})
+    assert done == [("destroy", "linear"), ("create", "linear"), ("converge", "mitogen_linear"),
+                    ("verify", "linear"), ("destroy", "linear")]
+
+
+def test_the_build_converges_with_ansibles_own_strategy(done):
+    sequence = scenarios.sequence_of("default")
+    assert scenarios.run_sequence(scenarios.Run("default"), sequence, {}, fast={"idempotence"})
+    assert [a for a, s in done if s != "linear"] == ["idempotence"]
+    assert [a for a, _ in done] == [a for a in sequence if a != "prepare"]
+
+
+def test_a_failed_action_destroys_the_instance_and_stops(done):
+    done.fail = "converge"
+    sequence = ["destroy", "create", "prepare", "converge", "verify", "destroy"]
+    assert not scenarios.run_sequence(scenarios.Run("lifecycle"), sequence, {}, fast={"converge"})
+    assert [a for a, _ in done] == ["destroy", "create", "converge", "destroy"]
