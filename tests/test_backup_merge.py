@@ -1,5 +1,6 @@
 """Restoring mail into place (roles/backup/files/mailgov-backup): what is there stays."""
 
+import errno
 import importlib.machinery
 import importlib.util
 import json
@@ -106,3 +107,23 @@ def test_the_failure_mail_is_in_vietnamese(backup):
     body = message.get_content()
     assert "đã thất bại" in body and "Fatal: pack 1234 damaged" in body
     assert json.loads(json.dumps(message["To"])) == "postmaster@gialai.gov.vn"
+
+
+def test_the_database_moves_aside_where_a_rename_cannot(backup, tmp_path, monkeypatch):
+    """A directory in an overlay's lower layer (a container made from an image) or on another
+    file system refuses os.rename with EXDEV; the database is copied instead, and slapd's
+    user owns the copy."""
+    ldap = tmp_path / "ldap"
+    write(ldap / "data.mdb", "cơ sở dữ liệu")
+    write(ldap / "lock.mdb", "")
+
+    def no_rename(src, dst):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    owned = []
+    monkeypatch.setattr(backup.os, "rename", no_rename)
+    monkeypatch.setattr(backup, "chown_tree", lambda path, user: owned.append((path, user)))
+    backup.move_database(ldap, tmp_path / "ldap.before-restore")
+    assert not ldap.exists()
+    assert tree(tmp_path / "ldap.before-restore") == {"data.mdb": "cơ sở dữ liệu", "lock.mdb": ""}
+    assert owned == [(tmp_path / "ldap.before-restore", "openldap")]
