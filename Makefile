@@ -18,10 +18,10 @@ INVENTORY ?= inventories/demo
 
 help:
 	@echo "make demo       stand up the demo mail server in the mailgov-demo container"
-	@echo "make demo-down  remove the demo container (the base images stay)"
+	@echo "make demo-down  remove the demo container (the base image stays)"
 	@echo "make test       lint, unit tests and every Molecule scenario, with a table of times"
 	@echo "make molecule SCENARIO=mail   one Molecule scenario (builds the stack image first if needed)"
-	@echo "make setup      system packages, .venv and base images (run by demo and test)"
+	@echo "make setup      system packages, .venv and the base image (run by demo and test)"
 	@echo "make preview    the accounts an inventory's roster gives (INVENTORY=inventories/demo)"
 	@echo "make bench      the benchmarks under bench/ (results for docs/benchmarks.md)"
 
