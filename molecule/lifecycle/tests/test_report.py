@@ -1,17 +1,21 @@
 """playbooks/report.yml against the instance: the CSV matches the directory, unit by unit."""
 
 import csv
+import os
 import re
 import shutil
 import subprocess
 from collections import Counter
+from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
-from conftest import playbook, testinfra_hosts
+from conftest import ROOT, playbook, testinfra_hosts
 
 __all__ = ["testinfra_hosts"]
 
 BASE = "dc=gialai,dc=gov,dc=vn"
+ARTIFACTS = Path(os.environ.get("MAILGOV_ARTIFACTS", ROOT / ".cache/test-artifacts")) / "lifecycle"
 
 
 def directory_counts(host):
@@ -63,10 +67,61 @@ def test_the_html_is_one_self_contained_page(report):
     assert not re.search(r"""(src|href)=["']?(https?:|//)""", page)  # nothing to fetch
 
 
+class Page(HTMLParser):
+    """The texts a reader sees on the report: the page's title (not the charts' tooltips), the
+    heading, the charts' captions, and the table's header and rows."""
+
+    def __init__(self, dom):
+        super().__init__()
+        self.texts = {"title": [], "h1": [], "figcaption": [], "th": [], "tr": []}
+        self.open = []
+        self.in_svg = 0
+        self.feed(dom)
+
+    def handle_starttag(self, tag, attrs):
+        self.in_svg += tag == "svg"
+        if self.in_svg:
+            return
+        if tag == "tr":
+            self.texts["tr"].append([])
+        if tag in ("title", "h1", "figcaption", "th", "td"):
+            self.open.append(tag)
+            if tag == "td":
+                self.texts["tr"][-1].append("")
+            else:
+                self.texts[tag].append("")
+
+    def handle_endtag(self, tag):
+        self.in_svg -= tag == "svg"
+        if self.open and self.open[-1] == tag:
+            self.open.pop()
+
+    def handle_data(self, data):
+        if self.open:
+            tag = self.open[-1]
+            target = self.texts["tr"][-1] if tag == "td" else self.texts[tag]
+            target[-1] += data
+
+
 @pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is not installed here")
-def test_the_html_renders_in_a_browser(report, tmp_path):
-    _, html_file = report
-    shot = tmp_path / "report.png"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1200,1600", html_file.as_uri()], capture_output=True, timeout=120, check=False)
-    assert shot.exists() and shot.stat().st_size > 20000
+def test_the_html_renders_in_a_browser(report):
+    """chromium reads the page as a person would open it: the Vietnamese title and heading, the
+    four charts, and in the table every unit by name with the numbers of the CSV."""
+    rows, html_file = report
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600"]
+    subprocess.run([*browser, f"--screenshot={ARTIFACTS / 'report.png'}", html_file.as_uri()],
+                   capture_output=True, timeout=120, check=False)
+    dom = subprocess.run([*browser, "--dump-dom", html_file.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    page = Page(dom).texts
+    title, = page["title"]
+    assert re.fullmatch(r"(Quý [1-4]/\d{4}|6 tháng (đầu|cuối) năm \d{4}) — gialai\.gov\.vn", title), title
+    assert page["h1"] == ["Báo cáo sử dụng thư điện tử công vụ — " + title.split(" — ")[0]]
+    assert page["figcaption"] == ["Tài khoản theo trạng thái", "Tài khoản không dùng (tính đến cuối kỳ)",
+                                  "Dung lượng đã dùng", "Lượt đăng nhập trong kỳ"]
+    columns = list(rows[0])[1:]  # the CSV's columns but the unit's code
+    assert page["th"][0] == "Đơn vị" and len(page["th"]) == len(columns)
+    shown = [cells for cells in page["tr"] if cells]
+    assert shown == [[row[c] for c in columns] for row in rows]
+    assert shown[-1][0] == "Tổng cộng" and "Sở Tài nguyên và Môi trường" in {cells[0] for cells in shown}
