@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "module_utils"), str(ROOT / "bench")]
+sys.path.insert(0, str(ROOT / "bench"))
 
 from mailgov.accounts import render  # noqa: E402
 from roster_render import generate  # noqa: E402

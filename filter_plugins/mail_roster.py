@@ -1,21 +1,14 @@
 """Filters that turn a mail roster into accounts under a province's regulation.
 
-The engine lives in ``module_utils/mailgov`` so that the directory sync module
-(which runs on the LDAP host), the tests, the benchmarks and the preview command
-all use the very same code.
+The engine is the ``mailgov`` package, installed on the controller by ``make setup`` and on
+the servers by the mailgov_package role, so that the directory sync module, the host-side
+jobs, the tests, the benchmarks and the preview command all use the very same code.
 """
 
-import sys
-from pathlib import Path
+from ansible.errors import AnsibleFilterError
 
-_LIB = str(Path(__file__).resolve().parent.parent / "module_utils")
-if _LIB not in sys.path:
-    sys.path.insert(0, _LIB)
-
-from ansible.errors import AnsibleFilterError  # noqa: E402
-
-from mailgov import accounts, passwords, policy, sizes, text, workdays  # noqa: E402
-from mailgov.errors import RosterError  # noqa: E402
+from mailgov import accounts, passwords, policy, sizes, text, workdays
+from mailgov.errors import RosterError
 
 
 def _plain(value):

@@ -132,17 +132,9 @@ accounts:
 import datetime  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib  # noqa: E402
-from ansible.module_utils.mailgov.accounts import render_directory  # noqa: E402
-from ansible.module_utils.mailgov.errors import RosterError  # noqa: E402
-from ansible.module_utils.mailgov.passwords import derived_password  # noqa: E402
-
-# The package's modules import each other relatively. Mitogen's strategy (the Molecule scenarios'
-# converges) sends a host only the module_utils a module names in full: name them all.
-import ansible.module_utils.mailgov.naming  # noqa: E402,F401
-import ansible.module_utils.mailgov.policy  # noqa: E402,F401
-import ansible.module_utils.mailgov.roster  # noqa: E402,F401
-import ansible.module_utils.mailgov.sizes  # noqa: E402,F401
-import ansible.module_utils.mailgov.text  # noqa: E402,F401
+from mailgov.accounts import render_directory  # noqa: E402
+from mailgov.errors import RosterError  # noqa: E402
+from mailgov.passwords import derived_password  # noqa: E402
 
 try:
     import ldap

@@ -19,10 +19,8 @@ from pathlib import Path
 
 import yaml
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "module_utils"))
-
-from mailgov.accounts import render  # noqa: E402
-from mailgov.errors import RosterError  # noqa: E402
+from mailgov.accounts import render
+from mailgov.errors import RosterError
 
 COLUMNS = ("id", "display_name", "address", "unit", "quota", "status")
 

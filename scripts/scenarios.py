@@ -30,7 +30,7 @@ BUILDER = "default"
 STACK_INPUTS = [
     "ansible.cfg", "requirements.txt", ".config/molecule", "molecule/default/molecule.yml",
     "molecule/shared/stack-commit.yml", "molecule/shared/stack-prepare.yml", "molecule/shared/tasks",
-    "inventories/demo", "playbooks", "roles", "policies", "module_utils", "library", "filter_plugins",
+    "inventories/demo", "playbooks", "roles", "mailgov", "library", "filter_plugins",
 ]
 MOLECULE = ["molecule", "--base-config", str(ROOT / ".config/molecule/config.yml")]
 # The steps of the table; prepare (the stack's secrets, the wait for its services) counts as create.

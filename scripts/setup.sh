@@ -39,7 +39,7 @@ install_packages() {
 
 make_venv() {
     local want
-    want="$(sha256sum requirements.txt | cut -d' ' -f1)"
+    want="$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)"
     if [[ -x "${venv}/bin/python" && -f "${stamp}" && "$(cat "${stamp}")" == "${want}" ]]; then
         return 0
     fi
@@ -47,6 +47,9 @@ make_venv() {
     [[ -x "${venv}/bin/python" ]] || "${python}" -m venv "${venv}"
     "${venv}/bin/pip" install --quiet --quiet --disable-pip-version-check -r requirements.txt \
         || die "pip could not install requirements.txt into .venv: check access to PyPI, then run 'make setup' again."
+    # The project's own package, editable: the filters, tests and benchmarks import it from here.
+    "${venv}/bin/pip" install --quiet --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+        || die "pip could not install the mailgov package into .venv (see the message above), then run 'make setup' again."
     printf '%s\n' "${want}" >"${stamp}"
 }
 

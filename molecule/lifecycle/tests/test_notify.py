@@ -5,14 +5,10 @@ nothing is sent."""
 import datetime
 import email
 import email.policy
-import sys
 import uuid
 
-from conftest import ROOT, fetch_by_subject, playbook, set_password, testinfra_hosts
-
-sys.path.insert(0, str(ROOT / "module_utils"))
-
-from mailgov.workdays import nth_working_day  # noqa: E402
+from conftest import fetch_by_subject, playbook, set_password, testinfra_hosts
+from mailgov.workdays import nth_working_day
 
 __all__ = ["testinfra_hosts"]
 

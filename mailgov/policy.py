@@ -8,7 +8,7 @@ from pathlib import Path
 from .errors import RosterError
 from .sizes import size_bytes
 
-POLICY_DIR = Path(__file__).resolve().parents[2] / "policies"
+POLICY_DIR = Path(__file__).resolve().parent / "presets"
 UNIT_TYPES = ("department", "district", "commune", "division")
 NAME_TOKENS = frozenset({
     "given", "surname", "middle", "full", "given_initials", "surname_initials",
@@ -32,7 +32,7 @@ def _load(name):
     if not path.is_file():
         known = ", ".join(preset_names())
         raise RosterError([f"policy: unknown preset {name!r}; known presets: {known}"])
-    import yaml  # only on the controller: modules get policies already resolved
+    import yaml  # python3-yaml on a server; the rest of the package needs only the standard library
 
     with path.open(encoding="utf-8") as handle:
         data = yaml.safe_load(handle) or {}
