@@ -45,6 +45,11 @@ def _existing_map(existing, domain, problems):
 FORMER = " (former address)"
 
 
+def _holder_text(holder):
+    """How a problem names whoever holds a local part."""
+    return "a reserved name" if holder == RESERVED else f"already the address of {holder}"
+
+
 def _claim(taken, local, owner, where, problems):
     holder = taken.get(local)
     # A person may take back an address they had before a transfer, as their address or an alias.
@@ -53,8 +58,7 @@ def _claim(taken, local, owner, where, problems):
     if holder is None or holder == owner or own_former:
         taken[local] = owner
         return True
-    what = "a reserved name" if holder == RESERVED else f"already the address of {holder}"
-    problems.append(f"{where}: {local} is {what}")
+    problems.append(f"{where}: {local} is {_holder_text(holder)}")
     return False
 
 
@@ -76,9 +80,33 @@ def render(roster, existing=None, policy=None):
 def render_directory(roster, existing=None, policy=None):
     """Like render, but also return the units, parents first, for the directory tree."""
     problems = []
-    rules = policy
+    rules, units, people = _read(roster, policy, problems)
+    book = _AddressBook(rules, existing, problems)
+    # Pinned addresses and aliases are claimed before any address is derived.
+    for person in people:
+        if person.pinned is not None:
+            book.claim_pinned(person)
+    aliases = {person.id: book.claim_aliases(person) for person in people}
+    book.name_units(units)
+    if problems:
+        raise RosterError(problems)
+    book.readdress_moved(people)
+    book.name_newcomers(people)
+    if problems:
+        raise RosterError(problems)
+    tree = [_unit_entry(u, book.domain) for u in sorted(units.values(), key=lambda u: (len(u.chain), u.index))]
+    return {"units": tree, "accounts": _accounts(rules, units, people, aliases, book)}
+
+
+def _read(roster, policy, problems):
+    """The policy (as given, or resolved from the roster), the units and the people with an id.
+
+    Unit addresses are checked even when some people are wrong, so that one run reports all;
+    they cannot be named while the policy or a unit is wrong: then this raises RosterError.
+    """
     if not isinstance(roster, dict):
         raise RosterError(["mail_roster: must be a mapping with policy, units and people"])
+    rules = policy
     if rules is None:
         try:
             rules = policies.resolve(roster.get("policy"), roster.get("domain"))
@@ -86,132 +114,159 @@ def render_directory(roster, existing=None, policy=None):
             problems.extend(err.problems)
     units, people, structure = rosters.read(roster)
     problems.extend(structure)
-    # Unit addresses are checked even when some people are wrong, so that one run
-    # reports all; they cannot be named while the policy or a unit is wrong.
     if rules is None or any(p.startswith("units") for p in structure):
         raise RosterError(problems)
-    people = [p for p in people if p.id is not None]
+    return rules, units, [p for p in people if p.id is not None]
 
-    domain = rules["domain"]
-    namer = Namer(rules)
-    held, held_units, formers = _existing_map(existing, domain, problems)
-    transfer_new = (rules.get("transfer") or {}).get("address") == "new"
-    taken = {}
-    for word in rules["reserved"]:
-        taken[word] = RESERVED
+
+def _fixed_mailboxes(rules, taken):
+    """The policy's fixed mailboxes as (id, local part, name), each local part claimed."""
     fixed = []
     for mailbox in rules["fixed_mailboxes"]:
         local = str(mailbox["local_part"])
         ident = f"fixed:{local}"
         taken[local] = ident
         fixed.append((ident, local, text.clean(mailbox["name"])))
-    for ident, local in held.items():
-        _claim(taken, local, ident, f"existing[{ident}]", problems)
-    for ident, olds in formers.items():
-        for local in olds:
-            _claim(taken, local, ident + FORMER, f"existing[{ident}].former", problems)
+    return fixed
 
-    def moved(person):
+
+class _AddressBook:
+    """Who holds which local part while a roster is rendered.
+
+    First the reserved names, the fixed mailboxes, the addresses accounts already have and
+    those they had before a transfer (which stay reserved); then what the roster pins, its
+    aliases, the unit addresses and last the addresses derived for newcomers.
+    """
+
+    def __init__(self, rules, existing, problems):
+        self.problems = problems
+        self.domain = rules["domain"]
+        self.namer = Namer(rules)
+        self.held, self.held_units, formers = _existing_map(existing, self.domain, problems)
+        self.transfer_new = (rules.get("transfer") or {}).get("address") == "new"
+        self.transfers = {}  # person id -> the local part they had before this render
+        self.taken = dict.fromkeys(rules["reserved"], RESERVED)
+        self.fixed = _fixed_mailboxes(rules, self.taken)
+        for ident, local in self.held.items():
+            _claim(self.taken, local, ident, f"existing[{ident}]", problems)
+        for ident, olds in formers.items():
+            for local in olds:
+                _claim(self.taken, local, ident + FORMER, f"existing[{ident}].former", problems)
+
+    def moved(self, person):
         """Under ``transfer: new``, a person whose unit is not the one the directory has."""
-        before = held_units.get(person.id)
-        return (transfer_new and person.unit is not None and before is not None
+        before = self.held_units.get(person.id)
+        return (self.transfer_new and person.unit is not None and before is not None
                 and before != person.unit.id and person.status != "recalled")
 
-    transfers = {}  # person id -> the local part they had before this render
+    def claim_pinned(self, person):
+        """A pinned address: it cannot replace the address an account has, but on a transfer."""
+        where = f"{person.where()}.address"
+        local = rosters.address_local(person.pinned, self.domain, where, self.problems)
+        if local is None:
+            return
+        if person.id not in self.held or self.held[person.id] == local:
+            _claim(self.taken, local, person.id, where, self.problems)
+            self.held[person.id] = local
+        elif self.moved(person):
+            if _claim(self.taken, local, person.id, where, self.problems):
+                self.transfers[person.id] = self.held[person.id]
+                self.held[person.id] = local
+        else:
+            self.problems.append(f"{where}: {person.id} already has {self.held[person.id]}@{self.domain}; "
+                                 "an address never changes (add the new one to aliases instead)")
 
-    # Pinned addresses and aliases are claimed before any address is derived.
-    for person in people:
-        if person.pinned is not None:
-            local = rosters.address_local(person.pinned, domain, f"{person.where()}.address", problems)
-            if local is not None and person.id in held and held[person.id] != local and moved(person):
-                if _claim(taken, local, person.id, f"{person.where()}.address", problems):
-                    transfers[person.id] = held[person.id]
-                    held[person.id] = local
-            elif local is not None and person.id in held and held[person.id] != local:
-                problems.append(f"{person.where()}.address: {person.id} already has "
-                                f"{held[person.id]}@{domain}; an address never changes "
-                                "(add the new one to aliases instead)")
-            elif local is not None:
-                _claim(taken, local, person.id, f"{person.where()}.address", problems)
-                held[person.id] = local
-    alias_locals = {}
-    for person in people:
+    def claim_aliases(self, person):
+        """The local parts of a person's aliases that are theirs to take."""
         locals_ = []
         for i, alias in enumerate(person.aliases):
             where = f"{person.where()}.aliases[{i}]"
-            local = rosters.address_local(alias, domain, where, problems)
-            if local is not None and _claim(taken, local, f"{person.id} (alias)", where, problems):
+            local = rosters.address_local(alias, self.domain, where, self.problems)
+            if local is not None and _claim(self.taken, local, f"{person.id} (alias)", where, self.problems):
                 locals_.append(local)
-        alias_locals[person.id] = locals_
+        return locals_
 
-    # Units: parents before children, so each can use its parent's suffix.
-    for unit in sorted(units.values(), key=lambda u: len(u.chain)):
-        namer.unit_tokens(unit)
-    unit_owner = {}
-    for unit in units.values():
-        if unit.id in held:
-            unit.local_part = held[unit.id]
-            continue
-        local = namer.unit_local_part(unit)
-        unit.local_part = local
+    def name_units(self, units):
+        """Give every unit its address: the one it has, else the one its rule derives."""
+        # Parents before children, so each can use its parent's suffix.
+        for unit in sorted(units.values(), key=lambda u: len(u.chain)):
+            self.namer.unit_tokens(unit)
+        owners = {}  # local part -> the unit newly given it
+        for unit in units.values():
+            if unit.id in self.held:
+                unit.local_part = self.held[unit.id]
+                continue
+            unit.local_part = self.namer.unit_local_part(unit)
+            problem = self._unit_address_problem(unit, owners)
+            if problem:
+                self.problems.append(problem)
+            else:
+                owners[unit.local_part] = unit
+        for local, unit in owners.items():
+            self.taken[local] = unit.id
+
+    def _unit_address_problem(self, unit, owners):
+        """Why the address derived for a unit cannot be its own, or None."""
+        local = unit.local_part
         if local is None:
-            problems.append(f"{unit.where()}: no address template of the {unit.type} rule applies "
-                            f"to {unit.name!r}; set abbr or check its parent")
-            continue
+            return (f"{unit.where()}: no address template of the {unit.type} rule applies "
+                    f"to {unit.name!r}; set abbr or check its parent")
         problem = rosters.local_part_problem(local)
         if problem:
-            problems.append(f"{unit.where()}: its address {problem}; set abbr")
-        elif local in unit_owner:
-            other = unit_owner[local]
-            problems.append(f"{unit.where()} ({unit.name!r}) and {other.where()} ({other.name!r}) "
-                            f"would both get {local}@{domain}; set abbr on one of them")
-        elif local in taken:
-            holder = taken[local]
-            what = "a reserved name" if holder == RESERVED else f"already the address of {holder}"
-            problems.append(f"{unit.where()} ({unit.name!r}): its address {local} is {what}; set abbr")
-        else:
-            unit_owner[local] = unit
-    for local, unit in unit_owner.items():
-        taken[local] = unit.id
-    if problems:
-        raise RosterError(problems)
+            return f"{unit.where()}: its address {problem}; set abbr"
+        if local in owners:
+            other = owners[local]
+            return (f"{unit.where()} ({unit.name!r}) and {other.where()} ({other.name!r}) "
+                    f"would both get {local}@{self.domain}; set abbr on one of them")
+        if local in self.taken:
+            return f"{unit.where()} ({unit.name!r}): its address {local} is {_holder_text(self.taken[local])}; set abbr"
+        return None
 
-    holders = {p.id: p for p in people}
-    # Whose former address it is counts when a newcomer's name meets it (same full name or not).
-    holders.update({p.id + FORMER: p for p in people})
-    # A person moved to a unit whose part of the address differs gets a new address there, as a
-    # newcomer would, or takes back the one they had there before.
-    for person in people:
-        if person.pinned is None and person.id in held and moved(person) \
-                and not namer.fits_unit(person, held[person.id]):
-            transfers[person.id] = held.pop(person.id)
-            back = namer.base_address(person)
-            if taken.get(back) == person.id + FORMER:  # not when the roster made it an alias
-                taken[back] = person.id
-                held[person.id] = back
-    newcomers = [p for p in people if p.id not in held]
-    assigned = namer.resolve_people(newcomers, taken, holders)
-    for person in newcomers:
-        problem = rosters.local_part_problem(assigned[person.id])
-        if problem:
-            problems.append(f"{person.where()}: the derived address {problem}; set address by hand")
-    if problems:
-        raise RosterError(problems)
-    held.update(assigned)
+    def readdress_moved(self, people):
+        """A person moved to a unit whose part of the address differs gets a new address there,
+        as a newcomer would, or takes back the one they had there before."""
+        for person in people:
+            if person.pinned is None and person.id in self.held and self.moved(person) \
+                    and not self.namer.fits_unit(person, self.held[person.id]):
+                self.transfers[person.id] = self.held.pop(person.id)
+                back = self.namer.base_address(person)
+                if self.taken.get(back) == person.id + FORMER:  # not when the roster made it an alias
+                    self.taken[back] = person.id
+                    self.held[person.id] = back
 
+    def name_newcomers(self, people):
+        """Derive the addresses of the people who have none, collisions resolved in roster order."""
+        holders = {p.id: p for p in people}
+        # Whose former address it is counts when a newcomer's name meets it (same full name or not).
+        holders.update({p.id + FORMER: p for p in people})
+        newcomers = [p for p in people if p.id not in self.held]
+        assigned = self.namer.resolve_people(newcomers, self.taken, holders)
+        for person in newcomers:
+            problem = rosters.local_part_problem(assigned[person.id])
+            if problem:
+                self.problems.append(f"{person.where()}: the derived address {problem}; set address by hand")
+        self.held.update(assigned)
+
+    def transfer(self, person):
+        """What a transfer to a new address in this render took the person from, or None."""
+        if person.id not in self.transfers:
+            return None
+        return {"from": f"{self.transfers[person.id]}@{self.domain}", "from_unit": self.held_units[person.id]}
+
+
+def _accounts(rules, units, people, aliases, book):
+    """Fixed mailboxes first, then unit mailboxes, then people, in roster order."""
+    domain = book.domain
     unit_quota = size_bytes(rules["quota"]["unit"])
     person_quota = size_bytes(rules["quota"]["person"])
-    accounts = [_fixed_account(ident, local, name, domain, unit_quota) for ident, local, name in fixed]
+    accounts = [_fixed_account(ident, local, name, domain, unit_quota) for ident, local, name in book.fixed]
     accounts.extend(_unit_account(u, domain, unit_quota) for u in units.values() if u.mailbox)
     for person in people:
-        account = _person_account(person, held[person.id], alias_locals[person.id],
+        account = _person_account(person, book.held[person.id], aliases[person.id],
                                   domain, _quota_for(person, person_quota))
-        if person.id in transfers:
-            account["transfer"] = {"from": f"{transfers[person.id]}@{domain}",
-                                   "from_unit": held_units[person.id]}
+        account["transfer"] = book.transfer(person)
         accounts.append(account)
-    tree = [_unit_entry(u, domain) for u in sorted(units.values(), key=lambda u: (len(u.chain), u.index))]
-    return {"units": tree, "accounts": accounts}
+    return accounts
 
 
 def _unit_entry(unit, domain):
