@@ -1,4 +1,5 @@
-"""Dovecot's quota warning mail, without Dovecot: roles/dovecot/files/dovecot-quota-warning.py."""
+"""Dovecot's quota warning mail, without Dovecot: roles/dovecot/files/dovecot-quota-warning.py,
+which renders mailgov/templates/quota-warning.txt with mailgov.notify."""
 
 import email
 import email.policy

@@ -4,15 +4,15 @@
 
 Called as `dovecot-quota-warning PERCENT ADDRESS`. The sender's address and name come from
 /etc/mailgov/quota-warning.json ({"sender": ..., "sender_name": ...}), which the role writes.
-The mail goes straight into the INBOX with dovecot-lda, with the quota not enforced, so the
-warning arrives even into a full box.
+The mail (template mailgov/templates/quota-warning.txt) goes straight into the INBOX with
+dovecot-lda, with the quota not enforced, so the warning arrives even into a full box.
 """
 
 import json
 import subprocess
 import sys
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+
+from mailgov import notify
 
 # The role's dovecot_quota_warning_config.
 CONFIG = "/etc/mailgov/quota-warning.json"
@@ -25,27 +25,14 @@ def load_config(path=CONFIG):
 
 
 def warning(percent, address, config):
-    sender = config["sender"]
-    msg = EmailMessage()
-    msg["From"] = formataddr((config["sender_name"], sender))
-    msg["To"] = address
-    msg["Subject"] = f"Cảnh báo: hộp thư của bạn đã dùng {percent}% dung lượng"
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(
-        f"Hộp thư {address} đã dùng {percent}% dung lượng cho phép.\n\n"
-        "Khi hộp thư đầy, thư gửi đến sẽ không được nhận. Xin hãy xoá bớt thư cũ, nhất là thư có "
-        "tệp đính kèm lớn, và dọn thư mục Thùng rác (Trash), hoặc đề nghị quản trị viên tăng "
-        "dung lượng hộp thư.\n\n"
-        "Thư này được gửi tự động; xin đừng trả lời.\n"
-    )
-    return msg.as_bytes()
+    return notify.render("quota-warning", {"percent": percent, "address": address},
+                         sender=config["sender"], sender_name=config["sender_name"], to=address)
 
 
 def main():
     percent, address = sys.argv[1], sys.argv[2]
     config = load_config()
+    # Not sendmail: Postfix would refuse the mail to a full box; the LDA delivers it anyway.
     subprocess.run([LDA, "-d", address, "-f", config["sender"], "-o", "quota_enforce=no"],
                    input=warning(percent, address, config), check=True)
 

@@ -24,16 +24,15 @@ Every action is logged with its reason (to the journal); --dry-run only says wha
 
 import argparse
 import datetime
-import email.policy
 import json
 import os
 import shutil
 import subprocess
 import sys
 import syslog
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
+
+from mailgov import notify
 
 CONFIG = "/etc/mailgov/lifecycle.json"
 LOCKED = "000001010000Z"  # ppolicy: locked by the administrator until unlocked
@@ -176,27 +175,10 @@ def reminder(account, now, rules, sender, sender_name, tz_name=None):
     expires = account["password_changed"] + datetime.timedelta(days=rules["max_age_days"])
     local = expires.astimezone()
     left = max(1, -(-int((expires - now).total_seconds()) // 86400))
-    msg = EmailMessage()
-    msg["From"] = formataddr((sender_name, sender))
-    msg["To"] = formataddr((account["name"], account["address"]))
-    msg["Subject"] = f"Nhắc nhở: mật khẩu hộp thư sẽ hết hạn vào ngày {local:%d/%m/%Y}"
-    msg["Date"] = formatdate(localtime=True)
-    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2])
-    msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(
-        f"Kính gửi {account['name']},\n\n"
-        f"Mật khẩu của hộp thư {account['address']} sẽ hết hạn vào ngày {local:%d/%m/%Y} "
-        f"(còn {left} ngày). Theo quy chế, mật khẩu phải được thay đổi định kỳ "
-        f"{rules['max_age_days']} ngày một lần.\n\n"
-        "Xin hãy đổi mật khẩu trước ngày đó, trong trang thư điện tử (webmail) hoặc trong "
-        "chương trình thư của bạn. Mật khẩu mới phải đủ dài, có chữ hoa, chữ thường, chữ số và "
-        "ký tự đặc biệt, và khác các mật khẩu đã dùng gần đây. Sau ngày hết hạn, bạn sẽ không "
-        "đăng nhập được cho đến khi quản trị viên cấp lại mật khẩu.\n\n"
-        "Thư này được gửi tự động; xin đừng trả lời.\n"
-    )
-    # Long lines, so that the subject stays one encoded word: Python's folding at 78 columns
-    # drops the space between two encoded words ("sẽhết").
-    return msg.as_bytes(policy=email.policy.default.clone(max_line_length=998))
+    values = {"name": account["name"], "address": account["address"], "date": f"{local:%d/%m/%Y}", "left": left,
+              "max_age_days": rules["max_age_days"]}
+    return notify.render("password-expiry", values, sender=sender, sender_name=sender_name,
+                         to=account["address"], to_name=account["name"])
 
 
 class Job:
@@ -339,12 +321,12 @@ class Job:
             return  # already reminded of this password's expiry
         if not self.dry_run:
             message = reminder(account, self.now, self.rules, self.config["sender"], self.config["sender_name"])
-            done = subprocess.run([self.config.get("sendmail", "/usr/sbin/sendmail"), "-i", "-f", self.config["sender"],
-                                   "--", account["address"]], input=message, capture_output=True, check=False)
-            if done.returncode != 0:
+            try:
+                notify.send(message, self.config["sender"], [account["address"]],
+                            sendmail=self.config.get("sendmail", notify.SENDMAIL))
+            except notify.SendError as err:
                 self.failed += 1
-                self.record(account, "remind", reason, f"sendmail failed: {done.stderr.decode(errors='replace')[-300:]}",
-                            outcome="failed")
+                self.record(account, "remind", reason, str(err), outcome="failed")
                 return
             state[key] = stamp
         self.record(account, "remind", reason, detail + "; reminder mailed in Vietnamese")
