@@ -74,7 +74,9 @@ class Connection:
         ldap = self.ldap
         from ldap.controls import SimplePagedResultsControl
 
-        page = SimplePagedResultsControl(True, size=1000, cookie="")
+        # Not critical: cn=config (back-config) cannot page and would refuse a critical control with
+        # "unavailable critical extension"; it ignores this one and answers in one go, with no cookie.
+        page = SimplePagedResultsControl(False, size=1000, cookie="")
         scope = {"base": ldap.SCOPE_BASE, "one": ldap.SCOPE_ONELEVEL, "sub": ldap.SCOPE_SUBTREE}[scope]
         found = {}
         while True:

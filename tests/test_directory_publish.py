@@ -1,14 +1,11 @@
-"""The published directory's formatting, without a directory: playbooks/files/mailgov_directory.py."""
+"""The published directory, without a directory: mailgov.jobs.publish (python3 -m mailgov.jobs.publish)."""
 
 import csv
-import importlib.util
 import io
-from pathlib import Path
+import json
 
-PATH = Path(__file__).resolve().parents[1] / "playbooks/files/mailgov_directory.py"
-_spec = importlib.util.spec_from_file_location("mailgov_directory", PATH)
-pub = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(pub)
+import pytest
+from mailgov.jobs import publish as pub
 
 UNITS = {
     "stttt": {"name": "Sở Thông tin và Truyền thông", "path": ["stttt"]},
@@ -74,3 +71,65 @@ def test_vcards_are_version_4_escaped_and_folded_on_character_boundaries():
     assert "N:Niê Kdăm;Ngông;Y;;\r\n" in unfolded
     assert "ORG:Ủy ban nhân dân xã Ia Băng\\, huyện Chư Păh\\; tỉnh Gia Lai" in unfolded
     assert "EMAIL;TYPE=work:ngongny.x@gialai.gov.vn\r\n" in unfolded
+
+
+def test_the_units_and_accounts_come_from_the_entries_of_a_search():
+    units = pub.unit_table([(["stttt", "stttt-vp"], {"mailUnit": ["stttt-vp"], "displayName": ["Văn phòng Sở"]}),
+                            (["snv"], {"mailUnit": ["snv"]})])
+    assert units == {"stttt-vp": {"name": "Văn phòng Sở", "path": ["stttt", "stttt-vp"]},
+                     "snv": {"name": "snv", "path": ["snv"]}}
+    found = {"uid=GL-0030,ou=people,dc=gialai,dc=gov,dc=vn": {
+        "mail": ["dunghs.snv@gialai.gov.vn"], "displayName": ["Hồ Sĩ Dũng"], "mailUnit": ["snv"]}}
+    assert pub.public_entries(found) == [{"mail": "dunghs.snv@gialai.gov.vn", "displayName": "Hồ Sĩ Dũng",
+                                          "mailUnit": "snv"}]
+
+
+def test_the_answer_has_the_three_files_of_each_scope():
+    answer = pub.publish(UNITS, ACCOUNTS, [None], "gialai.gov.vn")
+    assert list(answer) == ["gialai.gov.vn"] and set(answer["gialai.gov.vn"]) == {"html", "csv", "vcf"}
+    assert list(pub.publish(UNITS, ACCOUNTS, ["stttt", "snv"], "gialai.gov.vn")) == ["stttt", "snv"]
+    page = pub.publish(UNITS, ACCOUNTS, ["stttt"], "gialai.gov.vn")["stttt"]["html"]
+    assert "<title>Danh bạ thư điện tử — Sở Thông tin và Truyền thông</title>" in page
+    assert "gialai.gov.vn: 5 địa chỉ." in page  # the unit mailbox and four people, Văn phòng Sở's included
+    assert '<p class="path">Sở Thông tin và Truyền thông</p>' in page  # above Văn phòng Sở
+    assert "Hồ Sĩ Dũng" not in page
+
+
+def test_an_unknown_unit_is_refused_with_the_known_ones():
+    assert pub.unknown_units(UNITS, ["stttt", "sttt"]) == "unknown units: sttt; known: snv, stttt, stttt-vp"
+    assert pub.unknown_units(UNITS, []) is None
+
+
+class FakeConnection:
+    """The directory as mailgov.ldap.Connection answers: {dn: {attribute: [values]}} under a base."""
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.searches = []
+
+    def search(self, base, scope="sub", filterstr="(objectClass=*)", attrs=None):
+        self.searches.append((base, filterstr, attrs))
+        return {dn: e for dn, e in self.entries.items() if dn.endswith("," + base)}
+
+
+def test_the_job_reads_only_public_fields_and_prints_json(monkeypatch, capsys):
+    base = "dc=gialai,dc=gov,dc=vn"
+    conn = FakeConnection({
+        f"ou=stttt-vp,ou=stttt,ou=units,{base}": {"mailUnit": ["stttt-vp"], "displayName": ["Văn phòng Sở"]},
+        f"ou=stttt,ou=units,{base}": {"mailUnit": ["stttt"], "displayName": ["Sở Thông tin và Truyền thông"]},
+        f"uid=GL-0028,ou=people,{base}": {"mail": ["han.cn@gialai.gov.vn"], "displayName": ["Châu Ngọc Hân"],
+                                          "givenName": ["Ngọc Hân"], "sn": ["Châu"], "mailUnit": ["stttt-vp"],
+                                          "mailKind": ["person"]},
+    })
+    monkeypatch.setattr(pub, "Connection", lambda: conn)
+    monkeypatch.setattr(pub, "rdn_values", lambda dn, below: [r.split("=", 1)[1] for r in
+                                                              dn[: -len(below) - 1].split(",")])
+    pub.main(["--base-dn", base, "--domain", "gialai.gov.vn"])
+    answer = json.loads(capsys.readouterr().out)
+    assert "Châu Ngọc Hân,Văn phòng Sở,han.cn@gialai.gov.vn" in answer["gialai.gov.vn"]["csv"]
+    for _, filterstr, attrs in conn.searches[1:]:
+        assert filterstr == "(&(objectClass=mailAccount)(!(mailStatus=recalled)))" and attrs == pub.PUBLIC
+    with pytest.raises(SystemExit) as refused:
+        pub.main(["--base-dn", base, "--domain", "gialai.gov.vn", "--unit", "sttt"])
+    assert refused.value.code == 2
+    assert "unknown units: sttt; known: stttt, stttt-vp" in capsys.readouterr().err

@@ -1,5 +1,6 @@
 """playbooks/directory.yml against the instance: the published CSV and vCards hold exactly the
-directory's accounts that are not recalled, with the public fields only, per domain and per unit."""
+directory's accounts that are not recalled, with the public fields only, per domain and per unit;
+the page, as chromium renders it, lists them unit by unit."""
 
 import base64
 import csv
@@ -8,6 +9,7 @@ import re
 import shutil
 import subprocess
 import unicodedata
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -127,12 +129,89 @@ def test_an_unknown_unit_is_refused_with_the_known_ones(tmp_path):
     assert not any(tmp_path.iterdir())
 
 
+class Directory(HTMLParser):
+    """What a reader sees on the published page: its title, heading and count line, and each unit's
+    section (by its id, in page order) with its heading, the units above it and its rows as
+    (row class, cells)."""
+
+    def __init__(self, dom):
+        super().__init__()
+        self.texts = {"title": "", "h1": "", "p": ""}
+        self.sections = {}
+        self.section = None
+        self.target = None
+        self.in_tbody = False
+        self.feed(dom)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "section":
+            self.section = self.sections.setdefault(attrs.get("id"), {"h2": "", "path": "", "rows": []})
+        elif tag == "tbody":
+            self.in_tbody = True
+        elif tag == "tr" and self.in_tbody:
+            self.section["rows"].append((attrs.get("class") or "", []))
+        elif tag == "td" and self.in_tbody:
+            self.section["rows"][-1][1].append("")
+            self.target = "td"
+        elif tag in ("title", "h1", "h2") or (tag == "p" and (self.section is None or attrs.get("class") == "path")):
+            self.target = "path" if self.section is not None and tag == "p" else tag
+
+    def handle_endtag(self, tag):
+        if tag == "section":
+            self.section = None
+        elif tag == "tbody":
+            self.in_tbody = False
+        if tag in ("title", "h1", "h2", "p", "td"):
+            self.target = None
+
+    def handle_data(self, data):
+        if self.target == "td":
+            self.section["rows"][-1][1][-1] += data
+        elif self.target in ("h2", "path"):
+            self.section[self.target] += data
+        elif self.target:
+            self.texts[self.target] += data
+
+
 @pytest.mark.skipif(not shutil.which("chromium"), reason="chromium is not installed here")
-def test_the_page_renders_in_a_browser(tmp_path):
+def test_the_page_renders_in_a_browser(directory, tmp_path):
+    """chromium reads the page as a person would open it: the Vietnamese title and heading, the
+    number of addresses, one section per unit with its name and the units above it, and in each
+    the unit's mailbox and its people by name and address, as the directory has them."""
+    public, recalled, _ = directory
     page = published(tmp_path) / DOMAIN / "danh-ba.html"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "danh-ba.png"
-    shot.unlink(missing_ok=True)
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1000,1400", page.as_uri()], capture_output=True, timeout=120, check=False)
-    assert shot.exists() and shot.stat().st_size > 20000
+    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1000,1400"]
+    subprocess.run([*browser, f"--screenshot={ARTIFACTS / 'danh-ba.png'}", page.as_uri()],
+                   capture_output=True, timeout=120, check=False)
+    dom = subprocess.run([*browser, "--dump-dom", page.as_uri()],
+                         capture_output=True, text=True, timeout=120, check=True).stdout
+    shown = Directory(dom)
+    assert shown.texts["title"] == shown.texts["h1"] == f"Danh bạ thư điện tử — {DOMAIN}"
+    assert shown.texts["p"] == f"Hệ thống thư điện tử công vụ {DOMAIN}: {len(public)} địa chỉ."
+    units = {}
+    for name, unit_name, address, unit in public:
+        units.setdefault(unit, (unit_name, set()))[1].add((name, address))
+    # One section per unit that has addresses, headed by its name, holding exactly its addresses:
+    # its own mailbox first (shown as "Hộp thư đơn vị"), then its people by their names.
+    assert {unit: section["h2"] for unit, section in shown.sections.items()} == {u: n for u, (n, _) in units.items()}
+    for unit, section in shown.sections.items():
+        rows = section["rows"]
+        assert sorted(cells[1] for _, cells in rows) == sorted(a for _, a in units[unit][1]), unit
+        own = [cells for kind, cells in rows if kind == "unit"]
+        assert len(own) <= 1 and all(cells[0] == "Hộp thư đơn vị" for cells in own), unit
+        assert not own or rows[0][0] == "unit", unit
+        assert {tuple(cells) for kind, cells in rows if kind != "unit"} <= units[unit][1], unit
+    # The tree: departments by name (Nội < Tài < Thông), each followed by its divisions.
+    tree = [list(shown.sections).index(u) for u in ("snv", "stnmt", "stttt", "stttt-bcvt", "stttt-vp")]
+    assert tree == sorted(tree)
+    stttt, office = shown.sections["stttt"], shown.sections["stttt-vp"]
+    assert ["Hộp thư đơn vị", "stttt@gialai.gov.vn"] == stttt["rows"][0][1]
+    assert "Hoàng Thị Như Quỳnh" in {cells[0] for _, cells in stttt["rows"]}
+    assert office["h2"] == "Văn phòng Sở" and office["path"] == "Sở Thông tin và Truyền thông"
+    names = [cells[0] for _, cells in office["rows"]]
+    assert names.index("Châu Ngọc Hân") < names.index("Mai Xuân Trường")  # by given name: Hân < Trường
+    assert unicodedata.is_normalized("NFC", dom)
+    for address in recalled:
+        assert address not in dom

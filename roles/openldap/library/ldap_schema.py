@@ -22,10 +22,11 @@ options:
       which also lets check mode see a schema file that is not yet installed.
     type: str
   server_uri:
-    description: Where slapd listens; the module binds as root through SASL EXTERNAL.
+    description: Where slapd listens; the module binds as root through SASL EXTERNAL
+      (mailgov.ldap.Connection).
     type: str
     default: ldapi:///
-requirements: [python3-ldap]
+requirements: [the mailgov package (role mailgov_package), python3-ldap]
 notes:
   - Supports check mode and C(--diff).
 """
@@ -48,13 +49,17 @@ import re  # noqa: E402
 
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
+# Both come with the mailgov_package role, which site.yml runs before this one: the package, and
+# python3-ldap, whose ldif module reads the file.
 try:
-    import ldap
-    import ldap.modlist
-    import ldap.sasl
+    from mailgov.errors import DirectoryError
+    from mailgov.ldap import Connection
+except ImportError:  # reported by main()
+    Connection = None
+try:
     from ldif import LDIFRecordList
 except ImportError:  # reported by main()
-    ldap = None
+    LDIFRecordList = None
 
 SCHEMA_BASE = "cn=schema,cn=config"
 # Attributes of a schema entry that describe the schema itself.
@@ -82,14 +87,63 @@ def read_ldif(module, path, content):
     match = re.fullmatch(r"cn=([^,]+)," + re.escape(SCHEMA_BASE), dn, flags=re.IGNORECASE)
     if not match:
         module.fail_json(msg=f"ldap_schema: the entry in {path} is '{dn}'; it must be cn=NAME,{SCHEMA_BASE}.")
-    return match.group(1), dn, entry
+    return match.group(1), dn, {attr: [v.decode("utf-8") for v in values] for attr, values in entry.items()}
 
 
 def find_loaded(conn, name):
-    for dn, entry in conn.search_s(SCHEMA_BASE, ldap.SCOPE_ONELEVEL, "(objectClass=olcSchemaConfig)", ["cn", *DEFINITIONS]):
-        if any(ORDER_PREFIX.sub("", cn.decode()) == name for cn in entry.get("cn", [])):
+    found = conn.search(SCHEMA_BASE, "one", "(objectClass=olcSchemaConfig)", ["cn", *DEFINITIONS])
+    for dn, entry in found.items():
+        if any(ORDER_PREFIX.sub("", cn) == name for cn in entry.get("cn", [])):
             return dn, entry
     return None, None
+
+
+def differences(loaded, wanted):
+    """(modifications, before, after): the definitions whose values differ, replaced by the file's."""
+    changes, before, after = [], {}, {}
+    for attr in DEFINITIONS:
+        want = wanted.get(attr, [])
+        have = [normalize(v) for v in loaded.get(attr, [])]
+        if have != [normalize(v) for v in want]:
+            changes.append(("replace", attr, want or None))
+            before[attr] = have
+            after[attr] = [normalize(v) for v in want]
+    return changes, before, after
+
+
+def load(module, conn, name, file_dn, wanted):
+    dn = file_dn
+    if not module.check_mode:
+        try:
+            conn.add(file_dn, wanted)
+            conn.flush()
+        except DirectoryError as err:
+            module.fail_json(msg=f"ldap_schema: slapd refused to load the schema {name}: {err}")
+        dn = find_loaded(conn, name)[0] or file_dn
+    result = {"changed": True, "dn": dn}
+    if module._diff:
+        result["diff"] = {"before": "", "after": f"{file_dn}\n"}
+    module.exit_json(**result)
+
+
+def update(module, conn, name, loaded_dn, loaded, wanted):
+    changes, before, after = differences(loaded, wanted)
+    if changes and not module.check_mode:
+        try:
+            conn.modify(loaded_dn, changes)
+            conn.flush()
+        except DirectoryError as err:
+            module.fail_json(
+                msg=f"ldap_schema: slapd refused to update the schema {name} ({', '.join(before)}): {err}. "
+                "Nothing was changed; a definition that entries still use cannot be removed or narrowed."
+            )
+    result = {"changed": bool(changes), "dn": loaded_dn}
+    if module._diff and changes:
+        result["diff"] = {
+            "before": "".join(f"{a}: {v}\n" for a in before for v in before[a]),
+            "after": "".join(f"{a}: {v}\n" for a in after for v in after[a]),
+        }
+    module.exit_json(**result)
 
 
 def main():
@@ -103,49 +157,22 @@ def main():
         mutually_exclusive=[("path", "content")],
         supports_check_mode=True,
     )
-    if ldap is None:
-        module.fail_json(msg="ldap_schema needs python3-ldap on the target.")
+    if Connection is None:
+        module.fail_json(msg="ldap_schema needs the mailgov package on the target, and it is not installed: "
+                         "run playbooks/site.yml, whose role mailgov_package installs it before the openldap role.")
+    if LDIFRecordList is None:
+        module.fail_json(msg="ldap_schema needs python3-ldap on the target: run playbooks/site.yml, whose role "
+                         "mailgov_package installs it before the openldap role.")
 
     name, file_dn, wanted = read_ldif(module, module.params["path"], module.params["content"])
-    conn = ldap.initialize(module.params["server_uri"])
-    conn.sasl_interactive_bind_s("", ldap.sasl.external())
-    loaded_dn, loaded = find_loaded(conn, name)
-
-    if loaded_dn is None:
-        if not module.check_mode:
-            try:
-                conn.add_s(file_dn, ldap.modlist.addModlist(wanted))
-            except ldap.LDAPError as err:
-                module.fail_json(msg=f"ldap_schema: slapd refused to load the schema {name}: {err}")
-            loaded_dn, _ = find_loaded(conn, name)
-        result = {"changed": True, "dn": loaded_dn or file_dn}
-        if module._diff:
-            result["diff"] = {"before": "", "after": f"{file_dn}\n"}
-        module.exit_json(**result)
-
-    changes, before, after = [], {}, {}
-    for attr in DEFINITIONS:
-        want = wanted.get(attr, [])
-        have = [normalize(v.decode()) for v in loaded.get(attr, [])]
-        if have != [normalize(v.decode()) for v in want]:
-            changes.append((ldap.MOD_REPLACE, attr, want or None))
-            before[attr] = have
-            after[attr] = [normalize(v.decode()) for v in want]
-    if changes and not module.check_mode:
-        try:
-            conn.modify_s(loaded_dn, changes)
-        except ldap.LDAPError as err:
-            module.fail_json(
-                msg=f"ldap_schema: slapd refused to update the schema {name} ({', '.join(before)}): {err}. "
-                "Nothing was changed; a definition that entries still use cannot be removed or narrowed."
-            )
-    result = {"changed": bool(changes), "dn": loaded_dn}
-    if module._diff and changes:
-        result["diff"] = {
-            "before": "".join(f"{a}: {v}\n" for a in before for v in before[a]),
-            "after": "".join(f"{a}: {v}\n" for a in after for v in after[a]),
-        }
-    module.exit_json(**result)
+    try:
+        conn = Connection(module.params["server_uri"])
+        loaded_dn, loaded = find_loaded(conn, name)
+        if loaded_dn is None:
+            load(module, conn, name, file_dn, wanted)
+        update(module, conn, name, loaded_dn, loaded, wanted)
+    except DirectoryError as err:
+        module.fail_json(msg=f"ldap_schema: {err}")
 
 
 if __name__ == "__main__":

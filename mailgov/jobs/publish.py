@@ -1,13 +1,15 @@
-#!/usr/bin/python3
 """The published directory ("danh bạ thư điện tử"): an HTML page, a CSV and vCards of the public
 fields only (name, unit, address) for the whole domain or for units and the units below them,
 for the units' websites. Recalled accounts are left out.
 
-Run on the mail server by playbooks/directory.yml (as root: the directory over ldapi:///); prints
-JSON with the files of each scope. Only the public attributes are read from the directory, so
-nothing private (status, quota, logins, passwords) can reach the files.
+Run on the mail server by playbooks/directory.yml, as root (the directory over ldapi:///);
+prints JSON with the files of each scope. Only the public attributes are read from the
+directory, so nothing private (status, quota, logins, passwords) can reach the files.
 
-    mailgov_directory.py --base-dn dc=... --domain gialai.gov.vn [--unit stttt ...]
+    python3 -m mailgov.jobs.publish --base-dn dc=... --domain gialai.gov.vn [--unit stttt ...]
+
+Everything above "Reading, on the server" orders and renders plain data and is tested without a
+server; read_directory is the only code that touches the directory.
 """
 
 import argparse
@@ -15,13 +17,18 @@ import csv
 import html
 import io
 import json
+import sys
 import unicodedata
 import uuid
 
-# Read from the directory; mailStatus only to leave recalled accounts out, never written out.
+from mailgov.errors import DirectoryError
+from mailgov.ldap import Connection, rdn_values
+
+# Read from the directory; mailStatus only filters recalled accounts out and is not even read.
 PUBLIC = ["mail", "displayName", "sn", "givenName", "mailUnit", "mailKind"]
 CSV_HEADER = ["Họ và tên", "Đơn vị", "Địa chỉ thư điện tử"]
 NO_UNIT = "Hộp thư chung"
+TITLE = "Danh bạ thư điện tử — "
 
 # The Vietnamese alphabet (f, j, w, z where Latin puts them, for names of other languages),
 # and the dictionary order of the tones: ngang, huyền, hỏi, ngã, sắc, nặng.
@@ -54,31 +61,18 @@ def person_key(entry):
     return sort_key(given[-1] if given else ""), sort_key(entry["displayName"])
 
 
-def read_directory(base_dn):
-    import ldap
-    import ldap.dn
-    import ldap.sasl
-
-    conn = ldap.initialize("ldapi:///")
-    conn.sasl_interactive_bind_s("", ldap.sasl.external())
-
-    def search(base, filterstr, attrs):
-        try:
-            found = conn.search_s(base, ldap.SCOPE_SUBTREE, filterstr, attrs)
-        except ldap.NO_SUCH_OBJECT:
-            return []
-        return [(dn, {k: v[0].decode("utf-8") for k, v in e.items()}) for dn, e in found if dn]
-
+def unit_table(found):
+    """{unit id: {name, path}} from (path of unit ids from the top, mailOrgUnit entry) pairs."""
     units = {}
-    for dn, e in search(f"ou=units,{base_dn}", "(objectClass=mailOrgUnit)", ["mailUnit", "displayName"]):
-        # The DN holds the path: ou=<id>,ou=<parent id>,...,ou=units,<base>.
-        path = [rdn.split("=", 1)[1] for rdn in ldap.dn.explode_dn(dn)[: -len(ldap.dn.explode_dn(base_dn)) - 1]]
-        units[e["mailUnit"]] = {"name": e.get("displayName", e["mailUnit"]), "path": list(reversed(path))}
-    accounts = []
-    for ou in ("people", "mailboxes"):
-        accounts += [e for _, e in search(f"ou={ou},{base_dn}",
-                                          "(&(objectClass=mailAccount)(!(mailStatus=recalled)))", PUBLIC)]
-    return units, accounts
+    for path, entry in found:
+        unit = entry["mailUnit"][0]
+        units[unit] = {"name": (entry.get("displayName") or [unit])[0], "path": list(path)}
+    return units
+
+
+def public_entries(found):
+    """The accounts of a search as {attribute: first value}: every public field is single."""
+    return [{k: v[0] for k, v in entry.items() if v} for entry in found.values()]
 
 
 def groups(units, accounts, scope):
@@ -96,9 +90,8 @@ def groups(units, accounts, scope):
     def tree_key(unit_id):
         return [sort_key(units[u]["name"]) if u in units else sort_key(u) for u in units[unit_id]["path"]]
 
-    ordered = sorted((u for u in by_unit if u), key=tree_key)
     result = []
-    for unit_id in ordered:
+    for unit_id in sorted((u for u in by_unit if u), key=tree_key):
         members = by_unit[unit_id]
         own = next((a for a in members if a.get("mailKind") == "unit"), None)
         people = sorted((a for a in members if a is not own), key=person_key)
@@ -109,15 +102,19 @@ def groups(units, accounts, scope):
     return result
 
 
+def _listed(grouped):
+    """(entry, unit path names) in the order of the lists: each unit's own mailbox, then its people."""
+    return [(entry, names) for _, names, own, people in grouped for entry in ([own] if own else []) + people]
+
+
 def to_csv(grouped):
     out = io.StringIO()
     # The BOM makes spreadsheet programs read the file as UTF-8, keeping the diacritics.
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
-    for _, names, own, people in grouped:
-        for entry in ([own] if own else []) + people:
-            writer.writerow([entry["displayName"], names[-1], entry["mail"]])
+    for entry, names in _listed(grouped):
+        writer.writerow([entry["displayName"], names[-1], entry["mail"]])
     return out.getvalue()
 
 
@@ -153,25 +150,25 @@ def vcard(entry, names):
 
 
 def to_vcf(grouped):
-    return "".join(vcard(entry, names)
-                   for _, names, own, people in grouped for entry in ([own] if own else []) + people)
+    return "".join(vcard(entry, names) for entry, names in _listed(grouped))
+
+
+def _mailto(address):
+    return f'<a href="mailto:{html.escape(address)}">{html.escape(address)}</a>'
+
+
+def _section(unit_id, names, own, people):
+    rows = [f'<tr class="unit"><td>Hộp thư đơn vị</td><td>{_mailto(own["mail"])}</td></tr>'] if own else []
+    rows += [f'<tr><td>{html.escape(p["displayName"])}</td><td>{_mailto(p["mail"])}</td></tr>' for p in people]
+    parents = " › ".join(html.escape(n) for n in names[:-1])
+    return (f'<section id="{html.escape(unit_id or "chung")}"><h2>{html.escape(names[-1])}</h2>'
+            + (f'<p class="path">{parents}</p>' if parents else "")
+            + '<table><thead><tr><th>Họ và tên</th><th>Địa chỉ thư điện tử</th></tr></thead>'
+            + f'<tbody>{"".join(rows)}</tbody></table></section>')
 
 
 def to_html(grouped, title, domain):
-    sections = []
-    for unit_id, names, own, people in grouped:
-        rows = []
-        if own:
-            rows.append(f'<tr class="unit"><td>Hộp thư đơn vị</td><td><a href="mailto:{html.escape(own["mail"])}">'
-                        f'{html.escape(own["mail"])}</a></td></tr>')
-        rows += [f'<tr><td>{html.escape(p["displayName"])}</td><td><a href="mailto:{html.escape(p["mail"])}">'
-                 f'{html.escape(p["mail"])}</a></td></tr>' for p in people]
-        parents = " › ".join(html.escape(n) for n in names[:-1])
-        sections.append(f'<section id="{html.escape(unit_id or "chung")}"><h2>{html.escape(names[-1])}</h2>'
-                        + (f'<p class="path">{parents}</p>' if parents else "")
-                        + '<table><thead><tr><th>Họ và tên</th><th>Địa chỉ thư điện tử</th></tr></thead>'
-                        + f'<tbody>{"".join(rows)}</tbody></table></section>')
-    count = sum(len(p) + (1 if o else 0) for _, _, o, p in grouped)
+    sections = "".join(_section(*group) for group in grouped)
     return f"""<!DOCTYPE html>
 <html lang="vi"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -185,29 +182,63 @@ th {{ background: #eceff1; }} td:first-child {{ width: 45%; }} tr.unit {{ backgr
 a {{ color: #0d47a1; text-decoration: none; }}
 </style></head><body>
 <h1>{html.escape(title)}</h1>
-<p>Hệ thống thư điện tử công vụ {html.escape(domain)}: {count} địa chỉ.</p>
-{"".join(sections)}
+<p>Hệ thống thư điện tử công vụ {html.escape(domain)}: {len(_listed(grouped))} địa chỉ.</p>
+{sections}
 </body></html>
 """
 
 
-def main():
-    parser = argparse.ArgumentParser()
+def unknown_units(units, asked):
+    """The message refusing units the directory does not have, or None."""
+    unknown = [u for u in asked if u not in units]
+    if not unknown:
+        return None
+    return f"unknown units: {', '.join(unknown)}; known: {', '.join(sorted(units))}"
+
+
+def publish(units, accounts, scopes, domain):
+    """{unit id, or the domain for scope None: {html, csv, vcf}}: the job's answer."""
+    result = {}
+    for scope in scopes:
+        grouped = groups(units, accounts, scope)
+        title = TITLE + (units[scope]["name"] if scope else domain)
+        result[scope or domain] = {"csv": to_csv(grouped), "vcf": to_vcf(grouped),
+                                   "html": to_html(grouped, title, domain)}
+    return result
+
+
+# Reading, on the server.
+def read_directory(conn, base_dn):
+    """(units, public fields of the accounts that are not recalled) from the directory."""
+    unit_base = f"ou=units,{base_dn}"
+    found = conn.search(unit_base, filterstr="(objectClass=mailOrgUnit)", attrs=["mailUnit", "displayName"])
+    # The DN holds the path: ou=<id>,ou=<parent id>,...,ou=units,<base>.
+    units = unit_table((reversed(rdn_values(dn, unit_base)), entry) for dn, entry in found.items())
+    accounts = []
+    for ou in ("people", "mailboxes"):
+        accounts += public_entries(conn.search(f"ou={ou},{base_dn}", attrs=PUBLIC,
+                                               filterstr="(&(objectClass=mailAccount)(!(mailStatus=recalled)))"))
+    return units, accounts
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python3 -m mailgov.jobs.publish", description=__doc__.split("\n\n")[0])
     parser.add_argument("--base-dn", required=True)
     parser.add_argument("--domain", required=True)
     parser.add_argument("--unit", action="append", default=[], help="a unit id; the units below it are included")
-    args = parser.parse_args()
-    units, accounts = read_directory(args.base_dn)
-    unknown = [u for u in args.unit if u not in units]
-    if unknown:
-        parser.exit(2, f"unknown units: {', '.join(unknown)}; known: {', '.join(sorted(units))}\n")
-    result = {}
-    for scope in args.unit or [None]:
-        grouped = groups(units, accounts, scope)
-        title = "Danh bạ thư điện tử — " + (units[scope]["name"] if scope else args.domain)
-        result[scope or args.domain] = {"csv": to_csv(grouped), "vcf": to_vcf(grouped),
-                                        "html": to_html(grouped, title, args.domain)}
-    print(json.dumps(result, ensure_ascii=False))
+    return parser, parser.parse_args(argv)
+
+
+def main(argv=None):
+    parser, args = parse_args(argv)
+    try:
+        units, accounts = read_directory(Connection(), args.base_dn)
+    except DirectoryError as err:
+        sys.exit(f"mailgov.jobs.publish: {err}")
+    refused = unknown_units(units, args.unit)
+    if refused:
+        parser.exit(2, refused + "\n")
+    print(json.dumps(publish(units, accounts, args.unit or [None], args.domain), ensure_ascii=False))
 
 
 if __name__ == "__main__":
