@@ -1,4 +1,4 @@
-"""Restoring mail into place (roles/backup/files/mailgov-backup): what is there stays."""
+"""Restoring mail into place (mailgov.maildir, used by roles/backup/files/mailgov-backup): what is there stays."""
 
 import errno
 import importlib.machinery
@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
+
+from mailgov import maildir
 
 SCRIPT = Path(__file__).resolve().parents[1] / "roles/backup/files/mailgov-backup"
 
@@ -53,7 +55,7 @@ def mailboxes(tmp_path):
 
 def test_missing_messages_come_back_and_newer_mail_stays(backup, mailboxes):
     staged, live = mailboxes
-    counts = backup.merge_maildir(staged, live)
+    counts = maildir.merge_maildir(staged, live)
     assert counts == {"restored": 3, "kept": 1, "replaced": 0}
     assert tree(live) == {
         "Maildir/.Công văn đến/cur/1700000004.M4.mail:2,S": "công văn",
@@ -69,7 +71,7 @@ def test_missing_messages_come_back_and_newer_mail_stays(backup, mailboxes):
 
 def test_overwrite_puts_the_backup_back_but_keeps_mail_it_never_had(backup, mailboxes):
     staged, live = mailboxes
-    counts = backup.merge_maildir(staged, live, overwrite=True)
+    counts = maildir.merge_maildir(staged, live, overwrite=True)
     assert counts == {"restored": 3, "kept": 0, "replaced": 1}
     files = tree(live)
     assert "Maildir/cur/1700000002.M2.mail:2," in files
@@ -83,7 +85,7 @@ def test_overwrite_puts_the_backup_back_but_keeps_mail_it_never_had(backup, mail
 def test_a_mailbox_that_is_gone_comes_back_whole(backup, mailboxes, tmp_path):
     staged, _ = mailboxes
     empty = tmp_path / "gone"
-    counts = backup.merge_maildir(staged, empty)
+    counts = maildir.merge_maildir(staged, empty)
     assert counts["restored"] == 4 and counts["kept"] == 0
     assert tree(empty)["Maildir/dovecot-uidlist"] == "uidlist of the backup"
 

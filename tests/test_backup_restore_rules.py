@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from mailgov import maildir
+
 SCRIPT = Path(__file__).resolve().parents[1] / "roles/backup/files/mailgov-backup"
 CONFIG = {
     "mail_root": "/var/vmail",
@@ -80,10 +82,10 @@ def write(path, text="x"):
 def test_when_a_restored_message_goes_in(backup, tmp_path, live, overwrite, wanted, counts, left):
     keys = {}
     if live:
-        keys[backup.message_key(Path(live).name)] = [write(tmp_path / live)]
+        keys[maildir.message_key(Path(live).name)] = [write(tmp_path / live)]
     got = {"restored": 0, "kept": 0, "replaced": 0}
     dst = tmp_path / "cur/1700000001.M1.mail:2,S"
-    assert backup.take_message(keys, dst.name, dst, overwrite, got) is wanted
+    assert maildir.take_message(keys, dst.name, dst, overwrite, got) is wanted
     assert got == counts
     assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file()) == left
     assert keys["1700000001.M1.mail"] == ([dst] if wanted else [tmp_path / live])
@@ -102,7 +104,7 @@ def test_when_a_restored_file_goes_in(backup, tmp_path, name, live, overwrite, w
     dst = tmp_path / name
     if live:
         write(dst, "live")
-    assert backup.take_file(name, dst, overwrite) is wanted
+    assert maildir.take_file(name, dst, overwrite) is wanted
     # What is replaced is removed first; what stays is untouched.
     assert dst.exists() is (live and not wanted)
 
@@ -110,6 +112,6 @@ def test_when_a_restored_file_goes_in(backup, tmp_path, name, live, overwrite, w
 def test_a_dangling_link_is_a_live_file(backup, tmp_path):
     dst = tmp_path / "sieve"
     dst.symlink_to(tmp_path / "nowhere")
-    assert backup.take_file("sieve", dst, False) is False
-    assert backup.take_file("sieve", dst, True) is True
+    assert maildir.take_file("sieve", dst, False) is False
+    assert maildir.take_file("sieve", dst, True) is True
     assert not dst.is_symlink()
