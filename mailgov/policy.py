@@ -6,6 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .errors import RosterError
+from . import sizes
 from .sizes import size_bytes
 
 POLICY_DIR = Path(__file__).resolve().parent / "presets"
@@ -143,10 +144,7 @@ def check(policy):
             size_bytes(policy["quota"].get(key))
         except ValueError as err:
             problems.append(f"policy.quota.{key}: {err}")
-    try:
-        size_bytes(policy.get("attachment_max"))
-    except ValueError as err:
-        problems.append(f"policy.attachment_max: {err}")
+    _check_attachment_max(policy.get("attachment_max"), problems)
     rules = policy["password"]
     if not isinstance(rules.get("min_length"), int) or rules["min_length"] < 1:
         problems.append("policy.password.min_length: must be a positive whole number")
@@ -162,6 +160,43 @@ def check(policy):
         problems.append("policy.report.period: must be 'quarter' or 'half-year'")
     if problems:
         raise RosterError(problems)
+
+
+def _scan_limits():
+    """The limits a message must fit in to be scanned, with the role variable that sets each."""
+    return (
+        ("ClamAV's stream limit (clamav_stream_max_length)", sizes.CLAMAV_STREAM_MAX_BYTES),
+        ("rspamd's largest message (rspamd_max_message_bytes)", sizes.RSPAMD_MAX_MESSAGE_BYTES),
+    )
+
+
+def _mib(size):
+    return f"{size / 1024**2:.1f}".rstrip("0").rstrip(".") + " MiB"
+
+
+def _check_attachment_max(value, problems):
+    """The largest attachment, and the message that carries it, must fit what the filter scans.
+
+    Postfix takes messages up to message_size_limit (sizes.message_size_limit of the
+    attachment); ClamAV and rspamd must be able to read all of such a message, or it could
+    never be scanned and would wait in the queue until it expired.
+    """
+    try:
+        attachment = size_bytes(value)
+    except ValueError as err:
+        problems.append(f"policy.attachment_max: {err}")
+        return
+    message = sizes.message_size_limit(attachment)
+    over = [(name, limit) for name, limit in _scan_limits() if message > limit]
+    if over:
+        names = " and ".join(name for name, _ in over)
+        limit = min(limit for _, limit in over)
+        largest = sizes.attachment_max_bytes_scanned()
+        problems.append(
+            f"policy.attachment_max: {value!r} is more than the filter can scan: a message with such an "
+            f"attachment may reach {message} bytes ({_mib(message)}, Postfix's message_size_limit: the "
+            f"attachment in base64 plus 1 MiB), over {names}, {limit} bytes ({_mib(limit)}), so it "
+            f"could never be scanned; write at most {largest // 1024**2}M")
 
 
 def _days(value, where, problems, allow_off=True):
