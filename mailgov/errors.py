@@ -17,3 +17,7 @@ class DirectoryError(RuntimeError):
 
 class TransitionError(ValueError):
     """An account cannot go from its state to the one asked for (mailgov.state); the message says why."""
+
+
+class PlanError(ValueError):
+    """The directory cannot be brought to match the roster (mailgov.directory_plan); nothing is written."""

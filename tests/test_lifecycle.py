@@ -138,3 +138,84 @@ def test_a_login_with_the_old_address_before_a_transfer_counts_as_use():
     logins = {"old@gialai.gov.vn": day(50), "anv.snv@gialai.gov.vn": day(10)}
     assert job.last_login(account(former=["old@gialai.gov.vn"]), logins) == day(50)
     assert job.last_login(account(former=[]), {}) is None
+
+
+class FakeDirectory:
+    """The directory as mailgov.ldap.Connection shows it to the job: search, modify, flush."""
+
+    def __init__(self, entries):
+        self.entries = entries
+        self.written = []
+
+    def search(self, base, scope, filterstr, attrs):
+        return {dn: e for dn, e in self.entries.items() if dn.endswith("," + base)}
+
+    def modify(self, dn, mods):
+        self.written.append((dn, mods))
+
+    def flush(self):
+        pass
+
+
+BASE = "dc=gialai,dc=gov,dc=vn"
+
+
+def run_job(entries, now, command="run", address=None, password=None, rules=RULES, dry_run=False):
+    logged = []
+    config = {"base_dn": BASE, "rules": rules, "last_login_file": "/nonexistent", "state_dir": "/nonexistent",
+              "mail_root": "/nonexistent", "archive_command": "/bin/true"}
+    runner = job.Job(config, now, dry_run, lambda priority, text: logged.append(text))
+    directory = FakeDirectory(entries)
+    runner.connect = lambda: setattr(runner, "conn", directory)
+    if command == "reopen":
+        runner.reopen(address, password)
+    else:
+        runner.run(set())
+    return runner, directory, logged
+
+
+def person(uid="GL-1", **attrs):
+    entry = {"uid": [uid], "mail": [f"{uid.lower()}@gialai.gov.vn"], "mailKind": ["person"],
+             "mailStatus": ["active"], "pwdChangedTime": ["20241001080000Z"], "createTimestamp": ["20240101080000Z"]}
+    entry.update(attrs)
+    return {f"uid={uid},ou=people,{BASE}": entry}
+
+
+def test_the_job_locks_with_the_same_log_line_and_json():
+    runner, directory, logged = run_job(person(), day(0))
+    assert logged == ["gl-1@gialai.gov.vn: lock (unused): no login for 92 days (limit 90); the account still "
+                      "receives mail"]
+    assert [(a["action"], a["reason"], a["outcome"]) for a in runner.actions] == [("lock", "unused", "done")]
+    assert directory.written == [(f"uid=GL-1,ou=people,{BASE}", [
+        ("replace", "pwdAccountLockedTime", ["000001010000Z"]), ("replace", "mailStatus", ["locked"]),
+        ("replace", "mailStatusReason", ["unused"]), ("replace", "mailStatusChanged", ["20250101080000Z"])])]
+
+
+def test_a_dry_run_writes_nothing():
+    runner, directory, logged = run_job(person(), day(0), dry_run=True)
+    assert directory.written == [] and logged[0].startswith("gl-1@gialai.gov.vn: would lock (unused)")
+
+
+LOCKED_BY_JOB = {"mailStatus": ["locked"], "mailStatusReason": ["unused"], "pwdAccountLockedTime": ["000001010000Z"],
+                 "mailStatusChanged": ["20250101080000Z"]}
+
+
+@pytest.mark.parametrize("attrs, wait, now, message", [
+    ({}, 0, day(1), "mailgov-lifecycle: gl-1@gialai.gov.vn is not locked; nothing to reopen"),
+    (LOCKED_BY_JOB, 5, day(4), "mailgov-lifecycle: gl-1@gialai.gov.vn was locked on 2025-01-01; the regulation "
+                               "reopens it only 5 days later, from 2025-01-06"),
+    (dict(LOCKED_BY_JOB, mailStatusReason=[]), 0, day(1), "gl-1@gialai.gov.vn is locked by the roster on 2025-01-01"),
+])
+def test_the_reopen_command_refuses(attrs, wait, now, message):
+    with pytest.raises(SystemExit) as err:
+        run_job(person(**attrs), now, "reopen", "gl-1@gialai.gov.vn", "Mk#moi-1", rules=dict(RULES, reopen_wait_days=wait))
+    assert message in str(err.value)
+
+
+def test_the_reopen_command_after_the_wait():
+    runner, directory, logged = run_job(person(**LOCKED_BY_JOB), day(5), "reopen", "gl-1@gialai.gov.vn", "Mk#moi-1",
+                                        rules=dict(RULES, reopen_wait_days=5))
+    assert logged == ["gl-1@gialai.gov.vn: reopen (unused): new initial password, to be changed at the next login"]
+    (dn, mods), = directory.written
+    assert ("replace", "userPassword", ["Mk#moi-1"]) in mods and ("delete", "mailStatusReason", None) in mods
+    assert ("replace", "mailStatus", ["active"]) in mods and ("delete", "pwdAccountLockedTime", None) in mods

@@ -15,7 +15,10 @@ playbooks/lifecycle.yml runs the same program. For each account, from the direct
   `mailForwardUntil` has come: mail to them is refused from then on. They stay reserved.
 
 "Use" is the last login; an account never logged in counts from its creation or its last
-password change. Accounts the roster itself locked or recalled are left to the roster.
+password change. Accounts the roster itself locked or recalled are left to the roster, and so
+are an administrator's locks. The rules are mailgov.lifecycle's, the account states and their
+transitions mailgov.state's (the roster sync uses the same); `reopen` obeys the policy's
+reopen_wait_days, counted from the day of the lock.
 Every action is logged with its reason (to the journal); --dry-run only says what would be done.
 
     mailgov-lifecycle [--dry-run] [--json] [--now 2025-10-01T08:00] [--account ADDRESS ...]
@@ -32,34 +35,29 @@ import sys
 import syslog
 from pathlib import Path
 
-from mailgov import notify
+try:
+    from mailgov import notify
+    from mailgov import state as states
+    from mailgov.errors import DirectoryError, TransitionError
+    from mailgov.ldap import Connection
+    from mailgov.lifecycle import decide, forward_ended, last_login, normalise, parse_last_logins
+    from mailgov.state import LOCKED, ldap_time, parse_time
+except ImportError as err:
+    sys.exit(f"mailgov-lifecycle: the mailgov package is missing ({err}): run playbooks/site.yml "
+             "(role mailgov_package)")
+
+# Re-exported: tests/test_lifecycle.py reaches the rules through this file, as it did before they moved.
+__all__ = ["LOCKED", "decide", "forward_ended", "last_login", "normalise", "parse_last_logins", "parse_time"]
 
 CONFIG = "/etc/mailgov/lifecycle.json"
-LOCKED = "000001010000Z"  # ppolicy: locked by the administrator until unlocked
 UTC = datetime.timezone.utc
-ATTRS = ["uid", "mail", "mailKind", "mailStatus", "mailStatusReason", "mailStatusChanged",
+ATTRS = ["uid", "mail", "mailKind", "mailStatus", "mailStatusReason", "mailStatusChanged", "mailUnit",
          "pwdAccountLockedTime", "pwdChangedTime", "pwdReset", "createTimestamp", "displayName",
          "mailStorage", "mailFormerAddress", "mailForward", "mailForwardUntil"]
-REASONS = {
-    "unused": "no login for {days} days (limit {limit})",
-    "initial-password": "initial password not changed for {days} days (limit {limit})",
-}
 
 
 class Failure(Exception):
     """An action that could not be carried out; the others go on."""
-
-
-def parse_time(value):
-    """A directory time (20250102030405Z, maybe with a fraction) as an aware datetime."""
-    if not value:
-        return None
-    value = value.rstrip("Z").split(".")[0]
-    return datetime.datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
-
-
-def ldap_time(moment):
-    return moment.astimezone(UTC).strftime("%Y%m%d%H%M%SZ")
 
 
 def parse_now(text):
@@ -74,100 +72,6 @@ def parse_now(text):
     if moment.tzinfo is None:
         moment = moment.astimezone()
     return moment.astimezone(UTC)
-
-
-def parse_last_logins(text):
-    """Dovecot's file dict: lines alternate key and value; keys shared/last-login/<address>."""
-    lines = text.splitlines()
-    found = {}
-    for key, value in zip(lines[0::2], lines[1::2]):
-        prefix = "shared/last-login/"
-        if key.startswith(prefix):
-            try:
-                found[key[len(prefix):].lower()] = datetime.datetime.fromtimestamp(int(value), UTC)
-            except ValueError:
-                continue
-    return found
-
-
-def normalise(entry):
-    """The fields the rules need, from an LDAP entry (attribute: [str])."""
-    first = lambda name: (entry.get(name) or [None])[0]  # noqa: E731
-    return {
-        "uid": first("uid"),
-        "address": (first("mail") or "").lower(),
-        "name": first("displayName") or first("uid"),
-        "kind": first("mailKind") or "person",
-        "status": first("mailStatus") or "active",
-        "reason": first("mailStatusReason"),
-        "status_changed": parse_time(first("mailStatusChanged")),
-        "locked": first("pwdAccountLockedTime") == LOCKED,
-        "created": parse_time(first("createTimestamp")),
-        "password_changed": parse_time(first("pwdChangedTime")),
-        "reset": (first("pwdReset") or "").upper() == "TRUE",
-        # Where the mailbox is on disk: named by the address it was made with.
-        "storage": (first("mailStorage") or first("mail") or "").lower(),
-        "former": [a.lower() for a in entry.get("mailFormerAddress") or []],
-        "forwards": [a.lower() for a in entry.get("mailForward") or []],
-        "forward_until": parse_time(first("mailForwardUntil")),
-    }
-
-
-def last_login(account, logins):
-    """The last login with the account's address or, before a transfer, a former one."""
-    return max((logins[a] for a in [account["address"], *account["former"]] if a in logins), default=None)
-
-
-def forward_ended(account, now):
-    """The old addresses whose forward has ended, with a sentence for the log; None if none."""
-    until = account["forward_until"]
-    if not account["forwards"] or until is None or now < until:
-        return None
-    return (f"{', '.join(account['forwards'])} moved to {account['address']}; forwarded until "
-            f"{until:%Y-%m-%d}, now refused (the address stays reserved)")
-
-
-def days_between(earlier, later):
-    return (later - earlier).days
-
-
-def decide(account, last_login, now, rules):
-    """What the rules ask for this account now: a list of (action, reason code, sentence).
-
-    Actions: recall, lock, remind. Pure, so that it is tested without a directory.
-    """
-    status, reason = account["status"], account["reason"]
-    # The roster's own locks and recalls are the roster's business.
-    if status == "recalled" or (status == "locked" and not reason):
-        return []
-    moments = [t for t in (last_login, account["password_changed"], account["created"]) if t]
-    if not moments:
-        return []
-    idle = days_between(max(moments), now)
-    person = account["kind"] == "person"
-    recall = rules.get("recall_unused_days") if person else rules.get("unit_unused_recall_days")
-    if recall and idle >= recall:
-        return [("recall", "unused", REASONS["unused"].format(days=idle, limit=recall))]
-    if status != "active" or not person:
-        return []
-    lock = rules.get("lock_unused_days")
-    if lock and idle >= lock:
-        return [("lock", "unused", REASONS["unused"].format(days=idle, limit=lock))]
-    issued = account["password_changed"] or account["created"]
-    grace = rules.get("initial_password_grace_days")
-    if account["reset"]:
-        if grace and issued and days_between(issued, now) >= grace:
-            days = days_between(issued, now)
-            return [("lock", "initial-password", REASONS["initial-password"].format(days=days, limit=grace))]
-        return []
-    max_age, warning = rules.get("max_age_days"), rules.get("expire_warning_days")
-    if max_age and warning and account["password_changed"]:
-        expires = account["password_changed"] + datetime.timedelta(days=max_age)
-        if expires - datetime.timedelta(days=warning) <= now < expires:
-            left = max(1, -(-int((expires - now).total_seconds()) // 86400))
-            return [("remind", "password-expiry",
-                     f"password expires on {expires:%Y-%m-%d} ({left} days left)")]
-    return []
 
 
 def reminder(account, now, rules, sender, sender_name, tz_name=None):
@@ -194,36 +98,30 @@ class Job:
 
     # The directory, as root over ldapi:/// (SASL EXTERNAL).
     def connect(self):
-        import ldap
-        import ldap.sasl
-
-        self.ldap = ldap
-        self.conn = ldap.initialize(self.config.get("ldap_uri", "ldapi:///"))
-        self.conn.protocol_version = 3
-        self.conn.sasl_interactive_bind_s("", ldap.sasl.external())
+        try:
+            self.conn = Connection(self.config.get("ldap_uri", "ldapi:///"))
+        except DirectoryError as err:
+            raise SystemExit(f"mailgov-lifecycle: {err}") from None
 
     def accounts(self):
-        ldap = self.ldap
         found = []
         for ou in ("people", "mailboxes"):
             base = f"ou={ou},{self.config['base_dn']}"
             try:
-                result = self.conn.search_s(base, ldap.SCOPE_ONELEVEL, "(objectClass=mailAccount)", ATTRS)
-            except ldap.NO_SUCH_OBJECT:
-                continue
-            for dn, entry in result:
-                values = {k: [v.decode("utf-8") for v in vals] for k, vals in entry.items()}
-                account = normalise(values)
+                entries = self.conn.search(base, "one", "(objectClass=mailAccount)", ATTRS)
+            except DirectoryError as err:
+                raise SystemExit(f"mailgov-lifecycle: {err}") from None
+            for dn, entry in entries.items():
+                account = normalise(entry)
                 account["dn"] = dn
                 found.append(account)
         return found
 
-    def modify(self, account, mods):
-        ldap = self.ldap
-        encoded = [(op, attr, None if vals is None else [v.encode("utf-8") for v in vals])
-                   for op, attr, vals in mods]
-        self.conn.modify_s(account["dn"], [(ldap.MOD_REPLACE if op == "replace" else ldap.MOD_DELETE, a, v)
-                                          for op, a, v in encoded])
+    def write(self, account, change):
+        """A transition of mailgov.state, written at once (each account's failure is its own)."""
+        if not self.dry_run and change.mods:
+            self.conn.modify(account["dn"], change.mods)
+            self.conn.flush()
 
     # Files.
     def last_logins(self):
@@ -265,26 +163,17 @@ class Job:
             self.log(syslog.LOG_NOTICE, f"{account['address']}: {verb} ({reason}): {detail}")
 
     def lock(self, account, reason, detail):
-        if not self.dry_run:
-            self.modify(account, [("replace", "pwdAccountLockedTime", [LOCKED]),
-                                  ("replace", "mailStatus", ["locked"]),
-                                  ("replace", "mailStatusReason", [reason]),
-                                  ("replace", "mailStatusChanged", [ldap_time(self.now)])])
+        self.write(account, states.lock_by_job(account, reason, self.now))
         self.record(account, "lock", reason, detail + "; the account still receives mail")
 
     def recall(self, account, reason, detail):
         # Marked recalled first, so that no mail arrives between the archive and the removal.
-        if not self.dry_run:
-            self.modify(account, [("replace", "pwdAccountLockedTime", [LOCKED]),
-                                  ("replace", "mailStatus", ["recalled"]),
-                                  ("replace", "mailStatusReason", [reason]),
-                                  ("replace", "mailStatusChanged", [ldap_time(self.now)])])
+        self.write(account, states.recall_by_job(account, reason, self.now))
         self.record(account, "recall", reason, detail)
-        account["status"], account["reason"] = "recalled", reason
+        account.update(status="recalled", reason=reason, by=states.JOB)
 
     def end_forward(self, account, detail):
-        if not self.dry_run:
-            self.modify(account, [("delete", "mailForward", None), ("delete", "mailForwardUntil", None)])
+        self.write(account, states.end_forward(account, self.now))
         self.record(account, "end forward", "transfer-period", detail)
 
     def archive_and_remove(self, account):
@@ -331,6 +220,19 @@ class Job:
             state[key] = stamp
         self.record(account, "remind", reason, detail + "; reminder mailed in Vietnamese")
 
+    def apply_rules(self, account, logins, state):
+        ended = forward_ended(account, self.now)
+        if ended:
+            self.end_forward(account, ended)
+        actions = {"recall": self.recall, "lock": self.lock}
+        for action, reason, detail in decide(account, last_login(account, logins), self.now, self.rules):
+            if action == "remind":
+                self.remind(account, reason, detail, state)
+            else:
+                actions[action](account, reason, detail)
+        if states.archived_by_job(account):
+            self.archive_and_remove(account)
+
     def run(self, only):
         self.connect()
         logins = self.last_logins()
@@ -340,48 +242,28 @@ class Job:
             if only and account["address"] not in only:
                 continue
             try:
-                ended = forward_ended(account, self.now)
-                if ended:
-                    self.end_forward(account, ended)
-                for action, reason, detail in decide(account, last_login(account, logins), self.now, self.rules):
-                    if action == "recall":
-                        self.recall(account, reason, detail)
-                    elif action == "lock":
-                        self.lock(account, reason, detail)
-                    elif action == "remind":
-                        self.remind(account, reason, detail, state)
-                if account["status"] == "recalled" and account["reason"]:
-                    self.archive_and_remove(account)
-            except (Failure, OSError, self.ldap.LDAPError) as err:
+                self.apply_rules(account, logins, state)
+            except (Failure, OSError, DirectoryError, TransitionError) as err:
                 self.failed += 1
                 self.record(account, "lifecycle", "error", str(err), outcome="failed")
         if state != reminded and not self.dry_run:
             self.save_state(state)
 
     def reopen(self, address, password):
-        """Unlock an account this job or an administrator locked, with a new initial password."""
+        """Unlock an account this job or an administrator locked, with a new initial password,
+        once the policy's reopen_wait_days have passed since the lock (mailgov.state.reopen)."""
         self.connect()
         found = [a for a in self.accounts() if a["address"] == address]
         if not found:
             raise SystemExit(f"mailgov-lifecycle: no account has the address {address}")
         account = found[0]
-        if account["status"] == "active" and not account["locked"]:
-            raise SystemExit(f"mailgov-lifecycle: {address} is not locked; nothing to reopen")
-        wait = self.rules.get("reopen_wait_days") or 0
-        since = account["status_changed"]
-        if wait and since and self.now < since + datetime.timedelta(days=wait):
-            raise SystemExit(f"mailgov-lifecycle: {address} was locked on {since:%Y-%m-%d}; the regulation "
-                             f"reopens it only {wait} days later, from {since + datetime.timedelta(days=wait):%Y-%m-%d}")
-        was = account["reason"] or account["status"]
-        mods = [("replace", "userPassword", [password]), ("replace", "pwdReset", ["TRUE"]),
-                ("replace", "mailStatus", ["active"]), ("replace", "mailStatusChanged", [ldap_time(self.now)])]
-        if account["locked"]:
-            mods.append(("delete", "pwdAccountLockedTime", None))
-        if account["reason"]:
-            mods.append(("delete", "mailStatusReason", None))
-        if not self.dry_run:
-            self.modify(account, mods)
-        self.record(account, "reopen", was, "new initial password, to be changed at the next login")
+        try:
+            change = states.reopen(account, self.now, self.rules.get("reopen_wait_days") or 0, password)
+            self.write(account, change)
+        except (TransitionError, DirectoryError) as err:
+            raise SystemExit(f"mailgov-lifecycle: {err}") from None
+        self.record(account, "reopen", account["reason"] or account["status"],
+                    "new initial password, to be changed at the next login")
 
 
 def main(argv=None):
