@@ -109,7 +109,22 @@ def check(policy):
     domain = policy.get("domain")
     if not isinstance(domain, str) or not re.match(r"^[a-z0-9-]+(\.[a-z0-9-]+)+$", domain):
         problems.append(f"policy.domain: {domain!r} is not a domain; set mail_roster.domain")
-    units = policy.get("units") or {}
+    _check_units(policy.get("units") or {}, problems)
+    _check_person(policy["person"], problems)
+    _check_sizes(policy, problems)
+    _check_password(policy["password"], problems)
+    for i, fixed in enumerate(policy.get("fixed_mailboxes") or []):
+        if not isinstance(fixed, dict) or not fixed.get("local_part") or not fixed.get("name"):
+            problems.append(f"policy.fixed_mailboxes[{i}]: needs local_part and name")
+    _check_periods(policy, problems)
+    _check_transfer(policy, problems)
+    if policy["report"].get("period") not in ("quarter", "half-year"):
+        problems.append("policy.report.period: must be 'quarter' or 'half-year'")
+    if problems:
+        raise RosterError(problems)
+
+
+def _check_units(units, problems):
     for unit_type, rule in units.items():
         where = f"policy.units.{unit_type}"
         if unit_type not in UNIT_TYPES:
@@ -123,7 +138,9 @@ def check(policy):
             for i, template in enumerate(addresses):
                 _check_template(template, UNIT_TOKENS, f"{where}.address[{i}]", problems)
         _check_template(rule.get("suffix"), UNIT_TOKENS - {"parent"}, f"{where}.suffix", problems)
-    person = policy["person"]
+
+
+def _check_person(person, problems):
     _check_template(person.get("address"), PERSON_TOKENS | {"name"}, "policy.person.address", problems)
     if "{name}" not in str(person.get("address")):
         problems.append("policy.person.address: must contain {name}")
@@ -139,27 +156,23 @@ def check(policy):
             problems.append(f"{where}.when: only 'different_full_names' is known")
     if not steps or "{n}" not in str(steps[-1].get("name", "")):
         problems.append("policy.person.collision: the last step must contain {n}, so every name resolves")
+
+
+def _check_sizes(policy, problems):
     for key in ("person", "unit"):
         try:
             size_bytes(policy["quota"].get(key))
         except ValueError as err:
             problems.append(f"policy.quota.{key}: {err}")
     _check_attachment_max(policy.get("attachment_max"), problems)
-    rules = policy["password"]
+
+
+def _check_password(rules, problems):
     if not isinstance(rules.get("min_length"), int) or rules["min_length"] < 1:
         problems.append("policy.password.min_length: must be a positive whole number")
     unknown = set(rules.get("require") or []) - set(CLASSES)
     if unknown:
         problems.append(f"policy.password.require: unknown classes {sorted(unknown)}; known: {', '.join(CLASSES)}")
-    for i, fixed in enumerate(policy.get("fixed_mailboxes") or []):
-        if not isinstance(fixed, dict) or not fixed.get("local_part") or not fixed.get("name"):
-            problems.append(f"policy.fixed_mailboxes[{i}]: needs local_part and name")
-    _check_periods(policy, problems)
-    _check_transfer(policy, problems)
-    if policy["report"].get("period") not in ("quarter", "half-year"):
-        problems.append("policy.report.period: must be 'quarter' or 'half-year'")
-    if problems:
-        raise RosterError(problems)
 
 
 def _scan_limits():

@@ -112,6 +112,17 @@ def _entries(roster, key, problems):
     return entries
 
 
+def _mappings(roster, key, needs, allowed, problems):
+    """The entries of roster[key] that are mappings, with their index and place; the others are problems."""
+    for index, entry in enumerate(_entries(roster, key, problems)):
+        where = f"{key}[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(f"{where}: must be a mapping with {needs}")
+            continue
+        _keys(entry, allowed, where, problems)
+        yield index, where, entry
+
+
 def _check_id(entry, where, seen, problems):
     ident = entry.get("id")
     if ident is None or isinstance(ident, bool):
@@ -130,12 +141,7 @@ def _check_id(entry, where, seen, problems):
 
 def read_units(roster, seen, problems):
     units = {}
-    for index, entry in enumerate(_entries(roster, "units", problems)):
-        where = f"units[{index}]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a mapping with id, name and type")
-            continue
-        _keys(entry, UNIT_KEYS, where, problems)
+    for index, where, entry in _mappings(roster, "units", "id, name and type", UNIT_KEYS, problems):
         unit = Unit()
         unit.index = index
         unit.id = _check_id(entry, where, seen, problems)
@@ -271,12 +277,7 @@ def _parts(person, entry, where, problems):
 
 def read_people(roster, units, seen, problems):
     people = []
-    for index, entry in enumerate(_entries(roster, "people", problems)):
-        where = f"people[{index}]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a mapping with id, name and unit")
-            continue
-        _keys(entry, PERSON_KEYS, where, problems)
+    for index, where, entry in _mappings(roster, "people", "id, name and unit", PERSON_KEYS, problems):
         person = Person()
         person.index = index
         person.id = _check_id(entry, where, seen, problems)

@@ -246,20 +246,21 @@ def roster_status(state, account, now, wait_days, password):
 # The lifecycle job's transitions.
 def lock_by_job(state, code, now):
     """Locked by the lifecycle job for this reason code; it still receives mail."""
-    if state["by"] in (ROSTER, ADMIN) or state["status"] == "recalled":
-        raise TransitionError(f"{state['address']} is {describe(state)}; the lifecycle job leaves it so")
-    mods = [("replace", "pwdAccountLockedTime", [LOCKED]), ("replace", "mailStatus", ["locked"]),
-            ("replace", "mailStatusReason", [code]), ("replace", "mailStatusChanged", [ldap_time(now)])]
-    return Transition(mods, f"locked by the lifecycle job ({code})")
+    return _by_job(state, "locked", code, now)
 
 
 def recall_by_job(state, code, now):
     """Recalled by the lifecycle job: it receives no more mail; its mailbox is archived then removed."""
+    return _by_job(state, "recalled", code, now)
+
+
+def _by_job(state, status, code, now):
+    """The job's lock or recall: never over the roster's or an administrator's, never twice a recall."""
     if state["by"] in (ROSTER, ADMIN) or state["status"] == "recalled":
         raise TransitionError(f"{state['address']} is {describe(state)}; the lifecycle job leaves it so")
-    mods = [("replace", "pwdAccountLockedTime", [LOCKED]), ("replace", "mailStatus", ["recalled"]),
+    mods = [("replace", "pwdAccountLockedTime", [LOCKED]), ("replace", "mailStatus", [status]),
             ("replace", "mailStatusReason", [code]), ("replace", "mailStatusChanged", [ldap_time(now)])]
-    return Transition(mods, f"recalled by the lifecycle job ({code})")
+    return Transition(mods, f"{status} by the lifecycle job ({code})")
 
 
 def lock_by_admin(state, why, now):
