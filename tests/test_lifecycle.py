@@ -7,6 +7,8 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+from mailgov import lifecycle
+from mailgov import state
 from mailgov.policy import resolve
 
 PATH = Path(__file__).resolve().parents[1] / "roles/lifecycle/files/mailgov_lifecycle.py"
@@ -32,7 +34,7 @@ def day(n):
 
 
 def actions(acc, last_login=None, now=None, rules=RULES):
-    return [(a, r) for a, r, _ in job.decide(acc, last_login, now, rules)]
+    return [(a, r) for a, r, _ in lifecycle.decide(acc, last_login, now, rules)]
 
 
 def test_an_account_in_use_is_left_alone():
@@ -102,23 +104,23 @@ def test_last_logins_are_read_from_dovecots_file_dict():
     text = ("shared/last-login/anv.snv@gialai.gov.vn\n1735718400\n"
             "shared/other\nx\n"
             "shared/last-login/Bad@gialai.gov.vn\nnot-a-number\n")
-    assert job.parse_last_logins(text) == {"anv.snv@gialai.gov.vn": T0}
+    assert lifecycle.parse_last_logins(text) == {"anv.snv@gialai.gov.vn": T0}
 
 
 def test_directory_times_are_read():
-    assert job.parse_time("20250101080000Z") == T0
-    assert job.parse_time("20250101080000.123456Z") == T0
-    assert job.ldap_time(T0) == "20250101080000Z"
+    assert state.parse_time("20250101080000Z") == T0
+    assert state.parse_time("20250101080000.123456Z") == T0
+    assert state.ldap_time(T0) == "20250101080000Z"
 
 
 def test_a_transferred_account_is_read_with_its_mailbox_and_forwards():
     entry = {"uid": ["GL-1"], "mail": ["quynhhtn.pleiku@gialai.gov.vn"],
              "mailStorage": ["QuynhHTN.stttt@gialai.gov.vn"], "mailFormerAddress": ["quynhhtn.stttt@gialai.gov.vn"],
              "mailForward": ["quynhhtn.stttt@gialai.gov.vn"], "mailForwardUntil": ["20250401080000Z"]}
-    read = job.normalise(entry)
+    read = lifecycle.normalise(entry)
     assert read["storage"] == "quynhhtn.stttt@gialai.gov.vn"
     assert read["forward_until"] == day(90)
-    assert job.normalise({"uid": ["GL-2"], "mail": ["a@gialai.gov.vn"]})["storage"] == "a@gialai.gov.vn"
+    assert lifecycle.normalise({"uid": ["GL-2"], "mail": ["a@gialai.gov.vn"]})["storage"] == "a@gialai.gov.vn"
 
 
 @pytest.mark.parametrize("now, forwards, ended", [
@@ -128,7 +130,7 @@ def test_a_transferred_account_is_read_with_its_mailbox_and_forwards():
 ])
 def test_the_forward_of_an_old_address_ends_with_its_period(now, forwards, ended):
     acc = account(forwards=forwards, forward_until=day(90), former=["old@gialai.gov.vn"])
-    detail = job.forward_ended(acc, now)
+    detail = lifecycle.forward_ended(acc, now)
     assert bool(detail) is ended
     if ended:
         assert detail.startswith("old@gialai.gov.vn moved to anv.snv@gialai.gov.vn; forwarded until 2025-04-01")
@@ -136,8 +138,8 @@ def test_the_forward_of_an_old_address_ends_with_its_period(now, forwards, ended
 
 def test_a_login_with_the_old_address_before_a_transfer_counts_as_use():
     logins = {"old@gialai.gov.vn": day(50), "anv.snv@gialai.gov.vn": day(10)}
-    assert job.last_login(account(former=["old@gialai.gov.vn"]), logins) == day(50)
-    assert job.last_login(account(former=[]), {}) is None
+    assert lifecycle.last_login(account(former=["old@gialai.gov.vn"]), logins) == day(50)
+    assert lifecycle.last_login(account(former=[]), {}) is None
 
 
 class FakeDirectory:

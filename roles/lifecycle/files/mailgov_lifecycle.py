@@ -41,13 +41,10 @@ try:
     from mailgov.errors import DirectoryError, TransitionError
     from mailgov.ldap import Connection
     from mailgov.lifecycle import decide, forward_ended, last_login, normalise, parse_last_logins
-    from mailgov.state import LOCKED, ldap_time, parse_time
+    from mailgov.state import ldap_time
 except ImportError as err:
     sys.exit(f"mailgov-lifecycle: the mailgov package is missing ({err}): run playbooks/site.yml "
              "(role mailgov_package)")
-
-# Re-exported: tests/test_lifecycle.py reaches the rules through this file, as it did before they moved.
-__all__ = ["LOCKED", "decide", "forward_ended", "last_login", "normalise", "parse_last_logins", "parse_time"]
 
 CONFIG = "/etc/mailgov/lifecycle.json"
 UTC = datetime.timezone.utc
