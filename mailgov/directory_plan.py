@@ -11,6 +11,7 @@ one write) but never in what :func:`diff` shows nor in the summary.
 """
 
 from . import state as states
+from .dn import first_value, rdn
 from .errors import PlanError
 
 MANAGED = ("uid", "cn", "sn", "givenName", "displayName", "mail", "mailAlias", "mailQuota",
@@ -20,46 +21,6 @@ ACCOUNT_CLASSES = ("inetOrgPerson", "mailAccount")
 UNIT_CLASSES = ("organizationalUnit", "mailOrgUnit")
 HIDDEN = ("userPassword", "pwdReset", "pwdAccountLockedTime", "mailStatusChanged", "mailStatusReason")
 STATUS_KEYS = {"locked": "locked", "recalled": "recalled", "unlocked": "unlocked"}
-_SPECIAL = set('\\,+"<>;=')
-
-
-# DNs, RFC 4514, without python-ldap (the same escaping as ldap.dn.escape_dn_chars).
-def escape(value):
-    out = []
-    for i, char in enumerate(value):
-        if char in _SPECIAL or (char == "#" and i == 0) or (char == " " and i in (0, len(value) - 1)):
-            out.append("\\" + char)
-        elif char == "\0":
-            out.append("\\00")
-        else:
-            out.append(char)
-    return "".join(out)
-
-
-def rdn(attr, value):
-    return f"{attr}={escape(value)}"
-
-
-def first_value(dn):
-    """The value of a DN's first RDN, unescaped: uid=a\\,b,ou=people,... gives 'a,b'."""
-    value = dn.split("=", 1)[1] if "=" in dn else dn
-    raw, i = bytearray(), 0
-    while i < len(value):
-        char = value[i]
-        if char == "\\" and i + 1 < len(value):
-            pair = value[i + 1:i + 3]
-            if len(pair) == 2 and all(c in "0123456789abcdefABCDEF" for c in pair):
-                raw.append(int(pair, 16))
-                i += 3
-                continue
-            raw.extend(value[i + 1].encode())
-            i += 2
-            continue
-        if char in ",+":
-            break
-        raw.extend(char.encode())
-        i += 1
-    return raw.decode("utf-8", "replace")
 
 
 def _has_class(entry, name):

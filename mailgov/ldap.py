@@ -27,11 +27,6 @@ def _ldap():
     return ldap
 
 
-def escape_rdn(attr, value):
-    """An RDN such as uid=an.nv, its value escaped (a comma, a plus or a leading # in it)."""
-    return f"{attr}={_ldap().dn.escape_dn_chars(value)}"
-
-
 def rdn_values(dn, base):
     """The RDN values of dn above base, nearest first: ou=a,ou=b,<base> gives [a, b]."""
     ldap = _ldap()

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from mailgov import directory_plan as dp
+from mailgov import dn
 from mailgov.accounts import render_directory
 from mailgov.errors import PlanError
 from mailgov.policy import resolve
@@ -281,9 +282,9 @@ def test_passwords_are_never_in_the_diff():
     ('q"<>;\\', 'q\\"\\<\\>\\;\\\\'), ("Đắk Lắk", "Đắk Lắk"),
 ])
 def test_dn_values_are_escaped_and_read_back(value, escaped):
-    assert dp.escape(value) == escaped
-    assert dp.first_value(f"uid={dp.escape(value)},ou=people,{BASE}") == value
+    assert dn.escape(value) == escaped
+    assert dn.first_value(f"uid={dn.escape(value)},ou=people,{BASE}") == value
 
 
 def test_hex_escapes_are_read():
-    assert dp.first_value("uid=Nguy\\E1\\BB\\85n,ou=people") == "Nguyễn"
+    assert dn.first_value("uid=Nguy\\E1\\BB\\85n,ou=people") == "Nguyễn"
