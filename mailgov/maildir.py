@@ -1,11 +1,13 @@
 """Putting a restored Maildir home back into the live one: what is there stays.
 
-Used by the backup job's restore (roles/backup/files/mailgov-backup); file operations only,
-so that the rules are tested on a temporary directory.
+Used by the backup job's restore (roles/backup/files/mailgov-backup); file operations (and
+Dovecot's resync), so that the rules are tested on a temporary directory.
 """
 
 import os
+import pwd
 import shutil
+import subprocess
 from pathlib import Path
 
 # Maildir folders hold messages in cur/ and new/; tmp/ holds deliveries in progress.
@@ -88,3 +90,36 @@ def take_file(name, dst, overwrite):
             return False
         dst.unlink()
     return True
+
+
+def chown_tree(path, user):
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.lchown(os.path.join(root, name), entry.pw_uid, entry.pw_gid)
+
+
+def restore_mail(live_root, vmail_user, staged_root, only, overwrite, log=print):
+    """Merge every restored mailbox (or the one in `only`) into the live mail root, owned by vmail_user."""
+    mailboxes = sorted(p for p in staged_root.glob("*/*") if p.is_dir()) if staged_root.is_dir() else []
+    if only is not None:
+        mailboxes = [p for p in mailboxes if p.relative_to(staged_root) == only.relative_to(live_root)]
+    totals = {"mailboxes": 0, "restored": 0, "kept": 0, "replaced": 0}
+    for staged in mailboxes:
+        relative = staged.relative_to(staged_root)
+        live = live_root / relative
+        counts = merge_maildir(staged, live, overwrite)
+        chown_tree(live, vmail_user)
+        address = f"{relative.name}@{relative.parent.name}"
+        # The user may be unknown (recalled) or Dovecot down: the files are in place anyway.
+        resync = subprocess.run(["doveadm", "force-resync", "-u", address, "*"], capture_output=True, text=True,
+                                check=False)
+        if resync.returncode != 0:
+            log(f"note: doveadm force-resync for {address} said: {resync.stderr.strip()}")
+        log(f"{address}: {counts['restored']} messages restored, {counts['kept']} already there, "
+            f"{counts['replaced']} replaced")
+        totals["mailboxes"] += 1
+        for key in counts:
+            totals[key] += counts[key]
+    return totals
