@@ -1,4 +1,4 @@
-"""Working days for maintenance notices (module_utils/mailgov/workdays.py)."""
+"""Working days for maintenance notices (mailgov/workdays.py)."""
 
 import datetime
 
