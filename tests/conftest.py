@@ -1,3 +1,5 @@
+import importlib.machinery
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -16,3 +18,14 @@ def addresses():
     def _render(roster, existing=None):
         return {a["id"]: a["address"] for a in render(roster, existing)}
     return _render
+
+
+@pytest.fixture(scope="session")
+def backup():
+    """The backup job (roles/backup/files/mailgov-backup, a script without .py) as a module."""
+    script = ROOT / "roles/backup/files/mailgov-backup"
+    loader = importlib.machinery.SourceFileLoader("mailgov_backup", str(script))
+    spec = importlib.util.spec_from_loader("mailgov_backup", loader)
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module

@@ -8,19 +8,9 @@ from mailgov.accounts import render, render_directory
 from mailgov.errors import RosterError
 from mailgov.naming import RESERVED
 from mailgov.policy import resolve
+from rosters import SMALL_ROSTER
 
-BASE = {
-    "policy": "gialai",
-    "units": [
-        {"id": "stttt", "name": "Sở Thông tin và Truyền thông", "type": "department"},
-        {"id": "iagrai", "name": "Huyện Ia Grai", "type": "district"},
-        {"id": "tuphap", "name": "Phòng Tư pháp", "type": "division", "parent": "iagrai"},
-    ],
-    "people": [
-        {"id": "GL-0001", "name": "Hoàng Thị Như Quỳnh", "unit": "stttt"},
-        {"id": "GL-0002", "name": "Trần Đình Nguyên", "unit": "tuphap"},
-    ],
-}
+BASE = SMALL_ROSTER
 
 
 def problems_of(roster, existing=None, policy=None):

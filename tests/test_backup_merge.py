@@ -1,8 +1,6 @@
 """Restoring mail into place (mailgov.maildir, used by roles/backup/files/mailgov-backup): what is there stays."""
 
 import errno
-import importlib.machinery
-import importlib.util
 import json
 from pathlib import Path
 
@@ -10,16 +8,8 @@ import pytest
 
 from mailgov import maildir
 
-SCRIPT = Path(__file__).resolve().parents[1] / "roles/backup/files/mailgov-backup"
 
 
-@pytest.fixture(scope="module")
-def backup():
-    loader = importlib.machinery.SourceFileLoader("mailgov_backup", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("mailgov_backup", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 def write(path, text):

@@ -1,15 +1,12 @@
 """What a restore takes (roles/backup/files/mailgov-backup), and when a restored file replaces a live one."""
 
 import argparse
-import importlib.machinery
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from mailgov import maildir
 
-SCRIPT = Path(__file__).resolve().parents[1] / "roles/backup/files/mailgov-backup"
 CONFIG = {
     "mail_root": "/var/vmail",
     "dump_dir": "/var/backups/mailgov/ldap/",
@@ -18,13 +15,6 @@ CONFIG = {
 }
 
 
-@pytest.fixture(scope="module")
-def backup():
-    loader = importlib.machinery.SourceFileLoader("mailgov_backup_rules", str(SCRIPT))
-    spec = importlib.util.spec_from_loader("mailgov_backup_rules", loader)
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    return module
 
 
 def restore_args(what, address=None, target=None):

@@ -5,19 +5,9 @@ import copy
 import pytest
 from mailgov.accounts import render
 from mailgov.errors import RosterError
+from rosters import SMALL_ROSTER
 
-BASE = {
-    "policy": "gialai",
-    "units": [
-        {"id": "stttt", "name": "Sở Thông tin và Truyền thông", "type": "department"},
-        {"id": "iagrai", "name": "Huyện Ia Grai", "type": "district"},
-        {"id": "tuphap", "name": "Phòng Tư pháp", "type": "division", "parent": "iagrai"},
-    ],
-    "people": [
-        {"id": "GL-0001", "name": "Hoàng Thị Như Quỳnh", "unit": "stttt"},
-        {"id": "GL-0002", "name": "Trần Đình Nguyên", "unit": "tuphap"},
-    ],
-}
+BASE = SMALL_ROSTER
 
 
 def problems_of(change):
