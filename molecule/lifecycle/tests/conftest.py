@@ -19,6 +19,17 @@ from mailclients import *  # noqa: E402,F403 (fixtures and helpers the tests imp
 ROOT = Path(__file__).resolve().parents[3]
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 DEMO = yaml.safe_load((ROOT / "inventories/demo/group_vars/all/roster.yml").read_text(encoding="utf-8"))
+ARTIFACTS = Path(os.environ.get("MAILGOV_ARTIFACTS", ROOT / ".cache/test-artifacts")) / "lifecycle"
+
+
+def rendered(page, screenshot, size):
+    """The page as chromium renders it (its DOM), with a screenshot kept in ARTIFACTS for a person to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--window-size={size}"]
+    subprocess.run([*browser, f"--screenshot={ARTIFACTS / screenshot}", page.as_uri()],
+                   capture_output=True, timeout=120, check=False)
+    return subprocess.run([*browser, "--dump-dom", page.as_uri()],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
 
 
 def days_ahead(days):

@@ -4,22 +4,18 @@ the page, as chromium renders it, lists them unit by unit."""
 
 import base64
 import csv
-import os
 import re
 import shutil
-import subprocess
 import unicodedata
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, playbook, testinfra_hosts
+from conftest import playbook, rendered, testinfra_hosts
 
 __all__ = ["testinfra_hosts"]
 
 BASE = "dc=gialai,dc=gov,dc=vn"
 DOMAIN = "gialai.gov.vn"
-ARTIFACTS = Path(os.environ.get("MAILGOV_ARTIFACTS", ROOT / ".cache/test-artifacts")) / "lifecycle"
 
 
 def ldap_blocks(host, base, filterstr, *attrs):
@@ -181,12 +177,7 @@ def test_the_page_renders_in_a_browser(directory, tmp_path):
     the unit's mailbox and its people by name and address, as the directory has them."""
     public, recalled, _ = directory
     page = published(tmp_path) / DOMAIN / "danh-ba.html"
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1000,1400"]
-    subprocess.run([*browser, f"--screenshot={ARTIFACTS / 'danh-ba.png'}", page.as_uri()],
-                   capture_output=True, timeout=120, check=False)
-    dom = subprocess.run([*browser, "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = rendered(page, "danh-ba.png", "1000,1400")
     shown = Directory(dom)
     assert shown.texts["title"] == shown.texts["h1"] == f"Danh bạ thư điện tử — {DOMAIN}"
     assert shown.texts["p"] == f"Hệ thống thư điện tử công vụ {DOMAIN}: {len(public)} địa chỉ."

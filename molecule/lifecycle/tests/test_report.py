@@ -1,21 +1,17 @@
 """playbooks/report.yml against the instance: the CSV matches the directory, unit by unit."""
 
 import csv
-import os
 import re
 import shutil
-import subprocess
 from collections import Counter
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
-from conftest import ROOT, playbook, testinfra_hosts
+from conftest import playbook, rendered, testinfra_hosts
 
 __all__ = ["testinfra_hosts"]
 
 BASE = "dc=gialai,dc=gov,dc=vn"
-ARTIFACTS = Path(os.environ.get("MAILGOV_ARTIFACTS", ROOT / ".cache/test-artifacts")) / "lifecycle"
 
 
 def directory_counts(host):
@@ -108,12 +104,7 @@ def test_the_html_renders_in_a_browser(report):
     """chromium reads the page as a person would open it: the Vietnamese title and heading, the
     four charts, and in the table every unit by name with the numbers of the CSV."""
     rows, html_file = report
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    browser = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1200,1600"]
-    subprocess.run([*browser, f"--screenshot={ARTIFACTS / 'report.png'}", html_file.as_uri()],
-                   capture_output=True, timeout=120, check=False)
-    dom = subprocess.run([*browser, "--dump-dom", html_file.as_uri()],
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    dom = rendered(html_file, "report.png", "1200,1600")
     page = Page(dom).texts
     title, = page["title"]
     assert re.fullmatch(r"(Quý [1-4]/\d{4}|6 tháng (đầu|cuối) năm \d{4}) — gialai\.gov\.vn", title), title
