@@ -216,9 +216,9 @@ def _remove_units(plan, units, found):
 class Context:
     """What every account's decision needs besides the account: the time, the policy, passwords."""
 
-    def __init__(self, plan, policy, mail_host, password, now):
-        self.plan, self.mail_host, self.now = plan, mail_host, now
-        self.password = password
+    def __init__(self, plan, policy, mail_host, derive, now):
+        # derive(ident) gives an account's initial password (mailgov.passwords, from the run's seed).
+        self.plan, self.mail_host, self.now, self.derive = plan, mail_host, now, derive
         self.wait_days = (policy.get("lifecycle") or {}).get("reopen_wait_days") or 0
         self.forward_days = (policy.get("transfer") or {}).get("forward_days") or 90
 
@@ -226,7 +226,7 @@ class Context:
         return f"{rdn('uid', ident)},{self.plan.people}"
 
     def new_password(self, ident):
-        return lambda: self.password(ident)
+        return lambda: self.derive(ident)
 
 
 def _add_account(ctx, account, dn, desired):
@@ -234,7 +234,7 @@ def _add_account(ctx, account, dn, desired):
     attrs.update(objectClass=list(ACCOUNT_CLASSES), mailStatusChanged=[states.ldap_time(ctx.now)],
                  mailStorage=[account["address"]])
     shown = dict(attrs)
-    attrs.update(userPassword=[ctx.password(account["id"])], pwdReset=["TRUE"])
+    attrs.update(userPassword=[ctx.derive(account["id"])], pwdReset=["TRUE"])
     if account["status"] != "active":
         attrs["pwdAccountLockedTime"] = [states.LOCKED]
     ctx.plan.add("add", dn, f"{account['id']} is new in the roster ({account['status']}), with an initial password",
