@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE = "localhost/mailgov-base:trixie"
 HOSTNAME = "mail.gialai.gov.vn"
@@ -32,8 +34,20 @@ class Container:
 
     def __init__(self, name, workdir):
         self.name = name
-        self.inventory = Path(workdir) / "bench-inventory.yml"
-        self.inventory.write_text(INVENTORY.format(name=name), encoding="utf-8")
+        self.inventory = Path(workdir) / "bench-inventory"
+        self.inventory.mkdir()
+        (self.inventory / "hosts.yml").write_text(INVENTORY.format(name=name), encoding="utf-8")
+
+    def roster(self, roster):
+        """Give the server this roster ({"mail_roster": ...}) where a site keeps its own.
+
+        In the inventory's group_vars, over the demo's, rather than as extra variables, which
+        Ansible deep-copies twice on every run.
+        """
+        group_vars = self.inventory / "group_vars" / "mailservers"
+        group_vars.mkdir(parents=True, exist_ok=True)
+        text = yaml.safe_dump(roster, allow_unicode=True, sort_keys=False)
+        (group_vars / "roster.yml").write_text(text, encoding="utf-8")
 
     def podman(self, *args, capture=False):
         result = run(["podman", *args], capture_output=capture, text=True)

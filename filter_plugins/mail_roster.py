@@ -5,6 +5,9 @@ the servers by the mailgov_package role, so that the directory sync module, the 
 jobs, the tests, the benchmarks and the preview command all use the very same code.
 """
 
+import csv
+import io
+
 from ansible.errors import AnsibleFilterError
 
 from mailgov import accounts, passwords, policy, sizes, text, workdays
@@ -66,6 +69,19 @@ def initial_password(seed, ident, rules):
     return passwords.derived_password(seed, str(ident), rules)
 
 
+def initial_password_list(issued, seed, rules, address="address", ident="id"):
+    """The operator's CSV (address,id,initial_password) for the accounts in issued, in one call."""
+    issued = _plain(issued)
+    if not isinstance(issued, list) or not all(isinstance(a, dict) and address in a and ident in a for a in issued):
+        raise AnsibleFilterError(f"initial_password_list: expects a list of mappings with {address} and {ident}")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("address", "id", "initial_password"))
+    for account in issued:
+        writer.writerow((account[address].lower(), account[ident], initial_password(seed, account[ident], rules)))
+    return out.getvalue()
+
+
 def notice_problems(window, today, holidays=None, min_working_days=3):
     window = _plain(window)
     if not isinstance(window, dict) or not window.get("start") or not window.get("end"):
@@ -82,5 +98,6 @@ class FilterModule:
             "size_bytes": size_bytes,
             "password_problems": password_problems,
             "initial_password": initial_password,
+            "initial_password_list": initial_password_list,
             "notice_problems": notice_problems,
         }

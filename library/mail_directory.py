@@ -39,7 +39,9 @@ description:
     C(--diff) the plan is shown entry by entry, each change with its reason.
 options:
   roster:
-    description: The roster (C(mail_roster)).
+    description:
+      - The roster (C(mail_roster)), as a mapping or as JSON text (C(mail_roster | to_json)); Ansible
+        hands a roster of thousands of people over several times faster as text.
     type: dict
     required: true
   base_dn:
@@ -74,7 +76,7 @@ notes:
 EXAMPLES = r"""
 - name: Bring the directory to match the roster
   mail_directory:
-    roster: "{{ mail_roster }}"
+    roster: "{{ mail_roster | to_json }}"
     base_dn: dc=gialai,dc=gov,dc=vn
     initial_password_seed: "{{ seed }}"
   register: sync

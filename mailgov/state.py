@@ -62,8 +62,12 @@ def parse_time(value):
     """A directory time (20250102030405Z, maybe with a fraction) as an aware datetime."""
     if not value:
         return None
-    value = value.rstrip("Z").split(".")[0]
-    return datetime.datetime.strptime(value, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+    # Sliced, not strptime'd: the sync reads four of these for each of tens of thousands of entries.
+    digits = value.rstrip("Z").split(".")[0]
+    if len(digits) != 14 or not digits.isdigit():
+        raise ValueError(f"{value!r} is not a directory time (YYYYMMDDHHMMSSZ)")
+    return datetime.datetime(int(digits[:4]), int(digits[4:6]), int(digits[6:8]), int(digits[8:10]),
+                             int(digits[10:12]), int(digits[12:14]), tzinfo=UTC)
 
 
 def ldap_time(moment):

@@ -1,5 +1,7 @@
 """The filters as Ansible calls them: names, errors, and a real playbook run."""
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -18,7 +20,7 @@ FILTERS = FilterModule().filters()
 
 def test_filter_names():
     assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "password_problems",
-                            "initial_password", "notice_problems"}
+                            "initial_password", "initial_password_list", "notice_problems"}
 
 
 @pytest.mark.parametrize("name, args, message", [
@@ -27,6 +29,8 @@ def test_filter_names():
     ("size_bytes", ("lots",), "size_bytes: 'lots' is not a size"),
     ("vn_ascii", (42,), "vn_ascii: expects text, got 42"),
     ("mail_policy", ("nowhere",), "mail_policy: the policy has 1 problem"),
+    ("initial_password_list", ([{"uid": "GL-1"}], "seed", {"min_length": 12}),
+     "initial_password_list: expects a list of mappings with address and id"),
 ])
 def test_errors_name_the_filter_and_the_bad_value(name, args, message):
     with pytest.raises(AnsibleFilterError) as err:
@@ -37,6 +41,19 @@ def test_errors_name_the_filter_and_the_bad_value(name, args, message):
 def test_password_problems_takes_the_roster():
     assert FILTERS["password_problems"]("Matkhou@123", BASE) == []
     assert FILTERS["password_problems"]("matkhau123", "gialai")
+
+
+def test_initial_password_list_is_the_operators_csv_of_the_derived_passwords():
+    rules = FILTERS["mail_policy"]("gialai")["password"]
+    issued = [{"id": "GL-1", "address": "QuynhHTN.stttt@gialai.gov.vn"}, {"id": "stttt", "address": "stttt@gialai.gov.vn"}]
+    rows = list(csv.reader(io.StringIO(FILTERS["initial_password_list"](issued, "seed", rules))))
+    assert rows == [["address", "id", "initial_password"],
+                    ["quynhhtn.stttt@gialai.gov.vn", "GL-1", FILTERS["initial_password"]("seed", "GL-1", rules)],
+                    ["stttt@gialai.gov.vn", "stttt", FILTERS["initial_password"]("seed", "stttt", rules)]]
+    found = [{"uid": "GL-1", "mail": "quynhhtn.stttt@gialai.gov.vn"}]
+    assert FILTERS["initial_password_list"](found, "seed", rules, address="mail", ident="uid").splitlines()[1] == \
+        ",".join(rows[1])
+    assert FILTERS["initial_password_list"]([], "seed", rules) == "address,id,initial_password\n"
 
 
 @pytest.fixture(scope="module")

@@ -111,6 +111,9 @@ def test_directory_times_are_read():
     assert state.parse_time("20250101080000Z") == T0
     assert state.parse_time("20250101080000.123456Z") == T0
     assert state.ldap_time(T0) == "20250101080000Z"
+    for bad in ("2025010108Z", "2025x101080000Z", "000001010000Z"):
+        with pytest.raises(ValueError, match="not a directory time"):
+            state.parse_time(bad)
 
 
 def test_a_transferred_account_is_read_with_its_mailbox_and_forwards():
