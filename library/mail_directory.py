@@ -150,7 +150,8 @@ else:
 
 ATTRS = ("objectClass", "pwdAccountLockedTime", "mailStatusReason", "mailStatusChanged", "mailStatus",
          "mailStorage", "mailFormerAddress", "mailForward", "mailForwardUntil", "uid", "cn", "sn", "givenName",
-         "displayName", "mail", "mailAlias", "mailQuota", "mailKind", "mailUnit", "mailDelegate", "mailHost", "ou")
+         "displayName", "mail", "mailAlias", "mailQuota", "mailKind", "mailUnit", "mailDelegate", "mailHost",
+         "mailSuccessor", "ou")
 UNIT_ATTRS = ("objectClass", "ou", "description", "displayName", "mailUnit", "mailUnitType", "mail")
 
 

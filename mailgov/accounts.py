@@ -88,13 +88,17 @@ def render_directory(roster, existing=None, policy=None):
             book.claim_pinned(person)
     aliases = {person.id: book.claim_aliases(person) for person in people}
     book.name_units(units)
+    # After the units' own addresses, so that an alias can never take one.
+    aliases.update({unit.id: book.claim_aliases(unit) for unit in units.values() if unit.mailbox})
     if problems:
         raise RosterError(problems)
     book.readdress_moved(people)
     book.name_newcomers(people)
     if problems:
         raise RosterError(problems)
-    tree = [_unit_entry(u, book.domain) for u in sorted(units.values(), key=lambda u: (len(u.chain), u.index))]
+    # A dissolved unit leaves the tree; its mailbox stays, as one of its successor's.
+    live = [u for u in units.values() if u.successor is None]
+    tree = [_unit_entry(u, book.domain) for u in sorted(live, key=lambda u: (len(u.chain), u.index))]
     return {"units": tree, "accounts": _accounts(rules, units, people, aliases, book)}
 
 
@@ -260,7 +264,7 @@ def _accounts(rules, units, people, aliases, book):
     unit_quota = size_bytes(rules["quota"]["unit"])
     person_quota = size_bytes(rules["quota"]["person"])
     accounts = [_fixed_account(ident, local, name, domain, unit_quota) for ident, local, name in book.fixed]
-    accounts.extend(_unit_account(u, domain, unit_quota) for u in units.values() if u.mailbox)
+    accounts.extend(_unit_account(u, aliases[u.id], domain, unit_quota) for u in units.values() if u.mailbox)
     for person in people:
         account = _person_account(person, book.held[person.id], aliases[person.id],
                                   domain, _quota_for(person, person_quota))
@@ -300,6 +304,8 @@ def _account(ident, kind, local, domain, name, unit, quota, status):
         "reopen": None,
         # A transfer to another unit gave a new address: {"from": old address, "from_unit": id}.
         "transfer": None,
+        # A dissolved unit's mailbox: the address of the live unit mailbox that receives its mail.
+        "successor": None,
     }
 
 
@@ -307,11 +313,17 @@ def _fixed_account(ident, local, name, domain, quota):
     return _account(ident, "unit", local, domain, name, None, quota, "active")
 
 
-def _unit_account(unit, domain, quota):
-    account = _account(unit.id, "unit", unit.local_part, domain, unit.name, unit, quota, "active")
+def _unit_account(unit, aliases, domain, quota):
+    # A dissolved unit's mailbox belongs to its successor: opened by the successor's head and
+    # delegates, its address delivering to the successor's mailbox.
+    owner = unit.final or unit
+    account = _account(unit.id, "unit", unit.local_part, domain, unit.name, owner, quota, "active")
     account["unit_type"] = unit.type
+    account["aliases"] = [f"{a}@{domain}" for a in aliases]
     # The head uses the unit mailbox as its delegates do.
-    account["delegates"] = list(dict.fromkeys(([unit.head] if unit.head else []) + unit.delegates))
+    account["delegates"] = list(dict.fromkeys(([owner.head] if owner.head else []) + owner.delegates))
+    if unit.final is not None:
+        account["successor"] = f"{unit.final.local_part}@{domain}"
     return account
 
 

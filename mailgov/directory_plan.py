@@ -15,7 +15,7 @@ from .dn import first_value, rdn
 from .errors import PlanError
 
 MANAGED = ("uid", "cn", "sn", "givenName", "displayName", "mail", "mailAlias", "mailQuota",
-           "mailKind", "mailUnit", "mailDelegate", "mailHost", "ou")
+           "mailKind", "mailUnit", "mailDelegate", "mailHost", "ou", "mailSuccessor")
 UNIT_MANAGED = ("ou", "description", "displayName", "mailUnit", "mailUnitType", "mail")
 ACCOUNT_CLASSES = ("inetOrgPerson", "mailAccount")
 UNIT_CLASSES = ("organizationalUnit", "mailOrgUnit")
@@ -58,6 +58,10 @@ def after(current, mods):
     return entry
 
 
+def first_value_of(entry, attr):
+    return (entry.get(attr) or [None])[0]
+
+
 def account_attrs(account, person_dn, mail_host):
     names = [account["display_name"]]
     if account["ascii_name"] != account["display_name"]:
@@ -76,6 +80,7 @@ def account_attrs(account, person_dn, mail_host):
         "mailUnit": [account["unit"]] if account["unit"] else [],
         "mailDelegate": [person_dn(d) for d in account["delegates"]],
         "mailHost": [mail_host] if mail_host else [],
+        "mailSuccessor": [account["successor"]] if account.get("successor") else [],
         "ou": [account["unit_name"]] if account["kind"] == "person" and account["unit_name"] else [],
     }
 
@@ -283,6 +288,10 @@ def _update_account(ctx, account, dn, current):
     classes = _missing_classes(current, ACCOUNT_CLASSES)
     mods += [("add", "objectClass", classes)] if classes else []
     reasons = ["attributes differ from the roster"] if mods else []
+    successor = account.get("successor")
+    if successor != first_value_of(current, "mailSuccessor"):
+        reasons = [f"its unit is dissolved: mail to {account['address']} goes to {successor}" if successor
+                   else f"its unit is live again: mail to {account['address']} stays in it"]
     what, change = states.roster_status(state, account, ctx.now, ctx.wait_days, ctx.new_password(account["id"]))
     info, moved = states.transfer(state, account, ctx.now, ctx.forward_days)
     if info:

@@ -9,7 +9,8 @@ from .policy import UNIT_TYPES
 from .sizes import size_bytes
 
 ROSTER_KEYS = ("policy", "domain", "units", "people")
-UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "head", "delegates")
+UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "head", "delegates", "aliases",
+             "successor")
 PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases",
                "reopen")
 STATUSES = ("active", "locked", "recalled")
@@ -30,7 +31,7 @@ PARENT_TYPES = {
 
 class Unit:
     __slots__ = ("index", "id", "name", "type", "parent", "abbr", "quota", "mailbox",
-                 "head", "delegates", "chain", "tokens", "suffix", "local_part")
+                 "head", "delegates", "aliases", "successor", "final", "chain", "tokens", "suffix", "local_part")
 
     def where(self):
         return f"units[{self.index}]"
@@ -171,10 +172,64 @@ def read_units(roster, seen, problems):
         unit.delegates = [str(d) for d in delegates]
         head = entry.get("head")
         unit.head = None if head is None else str(head)
+        unit.aliases = _aliases(entry, where, problems)
+        if unit.aliases and not unit.mailbox:
+            problems.append(f"{where}.aliases: the unit has no mailbox (mailbox: false) for them to deliver to")
+        successor = entry.get("successor")
+        unit.successor = None if successor is None else str(successor)
         if unit.id is not None:
             units[unit.id] = unit
     _link_units(units, problems)
+    _link_successors(units, problems)
     return units
+
+
+def _aliases(entry, where, problems):
+    aliases = entry.get("aliases") or []
+    if not isinstance(aliases, list):
+        problems.append(f"{where}.aliases: must be a list of addresses")
+        return []
+    return aliases
+
+
+def _link_successors(units, problems):
+    """A dissolved unit names its successor: its mailbox's address then delivers to the successor's,
+    whose head and delegates open it. Each gets ``final``, the live unit at the end of the chain."""
+    for unit in units.values():
+        unit.final = None
+    for unit in units.values():
+        if unit.successor is None:
+            continue
+        where = f"{unit.where()}.successor"
+        chain, node = [unit.id], unit
+        while node is not None and node.successor is not None:
+            node = units.get(node.successor)
+            if node is None:
+                problems.append(f"{where}: {chain[-1]!r} names {units[chain[-1]].successor!r}, which is not "
+                                "in units; name the unit that takes over its work")
+            elif node.id in chain:
+                problems.append(f"{where}: the successors of {unit.id!r} form a loop "
+                                f"({' -> '.join(chain)} -> {node.id}); one of them must be the live unit")
+                node = None
+            else:
+                chain.append(node.id)
+        if node is None:
+            continue
+        unit.final = node
+        if not unit.mailbox:
+            problems.append(f"{where}: {unit.id!r} has no mailbox whose mail could go to {node.id!r}; "
+                            "remove successor (or the unit)")
+        elif not node.mailbox:
+            problems.append(f"{where}: {node.id!r} has no mailbox to receive the mail of {unit.id!r}; "
+                            "name a successor with one")
+        if unit.head is not None or unit.delegates:
+            problems.append(f"{unit.where()}: a dissolved unit's mailbox is opened by the head and "
+                            f"delegates of {node.id!r}; remove head and delegates from {unit.id!r}")
+    for unit in units.values():
+        parent = units.get(unit.parent) if unit.parent else None
+        if unit.successor is None and parent is not None and parent.successor is not None:
+            problems.append(f"{unit.where()}.parent: {parent.id!r} is dissolved (successor "
+                            f"{parent.successor!r}); move {unit.id!r} under a live unit or dissolve it too")
 
 
 def _link_units(units, problems):
@@ -287,6 +342,9 @@ def read_people(roster, units, seen, problems):
         if person.unit is None:
             problems.append(f"{where}.unit: unknown unit {unit!r}" if unit is not None
                             else f"{where}.unit: missing")
+        elif person.unit.successor is not None and (entry.get("status") or "active") != "recalled":
+            problems.append(f"{where}.unit: {person.unit.id!r} is dissolved (successor {person.unit.successor!r}); "
+                            "move the person to a live unit")
         person.birth_year = _birth_year(entry.get("birth_date"), where, problems)
         person.quota = _quota(entry, where, problems)
         person.status = entry.get("status") or "active"
@@ -294,11 +352,7 @@ def read_people(roster, units, seen, problems):
             problems.append(f"{where}.status: {person.status!r} is not one of {', '.join(STATUSES)}")
         person.reopen = _reopen(entry.get("reopen"), where, problems)
         person.pinned = entry.get("address")
-        aliases = entry.get("aliases") or []
-        if not isinstance(aliases, list):
-            problems.append(f"{where}.aliases: must be a list of addresses")
-            aliases = []
-        person.aliases = aliases
+        person.aliases = _aliases(entry, where, problems)
         person.surname = person.middle = person.given = None
         person.key = None
         if person.name:
