@@ -81,7 +81,8 @@ def render_directory(roster, existing=None, policy=None):
     """Like render, but also return the units, parents first, for the directory tree."""
     problems = []
     rules, units, people = _read(roster, policy, problems)
-    book = _AddressBook(rules, existing, problems)
+    legacy = rosters.read_legacy_domains(roster, rules["domain"], problems)
+    book = _AddressBook(rules, existing, problems, legacy)
     # Pinned addresses and aliases are claimed before any address is derived.
     for person in people:
         if person.pinned is not None:
@@ -142,9 +143,11 @@ class _AddressBook:
     aliases, the unit addresses and last the addresses derived for newcomers.
     """
 
-    def __init__(self, rules, existing, problems):
+    def __init__(self, rules, existing, problems, legacy=()):
         self.problems = problems
         self.domain = rules["domain"]
+        self.legacy = list(legacy)
+        self.legacy_taken = {}  # address in a legacy domain -> who has it as an alias
         self.namer = Namer(rules)
         self.held, self.held_units, formers = _existing_map(existing, self.domain, problems)
         self.transfer_new = (rules.get("transfer") or {}).get("address") == "new"
@@ -180,15 +183,23 @@ class _AddressBook:
             self.problems.append(f"{where}: {person.id} already has {self.held[person.id]}@{self.domain}; "
                                  "an address never changes (add the new one to aliases instead)")
 
-    def claim_aliases(self, person):
-        """The local parts of a person's aliases that are theirs to take."""
-        locals_ = []
-        for i, alias in enumerate(person.aliases):
-            where = f"{person.where()}.aliases[{i}]"
-            local = rosters.address_local(alias, self.domain, where, self.problems)
-            if local is not None and _claim(self.taken, local, f"{person.id} (alias)", where, self.problems):
-                locals_.append(local)
-        return locals_
+    def claim_aliases(self, holder):
+        """The addresses among a person's or unit's aliases that are theirs to take."""
+        taken = []
+        for i, alias in enumerate(holder.aliases):
+            where = f"{holder.where()}.aliases[{i}]"
+            found = rosters.alias_address(alias, self.domain, self.legacy, where, self.problems)
+            if found is None:
+                continue
+            local, domain = found
+            owner = f"{holder.id} (alias)"
+            if domain == self.domain:
+                claimed = _claim(self.taken, local, owner, where, self.problems)
+            else:  # a legacy domain: nobody is given an address there but by the roster's aliases
+                claimed = _claim(self.legacy_taken, f"{local}@{domain}", owner, where, self.problems)
+            if claimed:
+                taken.append(f"{local}@{domain}")
+        return taken
 
     def name_units(self, units):
         """Give every unit its address: the one it has, else the one its rule derives."""
@@ -319,7 +330,7 @@ def _unit_account(unit, aliases, domain, quota):
     owner = unit.final or unit
     account = _account(unit.id, "unit", unit.local_part, domain, unit.name, owner, quota, "active")
     account["unit_type"] = unit.type
-    account["aliases"] = [f"{a}@{domain}" for a in aliases]
+    account["aliases"] = list(aliases)
     # The head uses the unit mailbox as its delegates do.
     account["delegates"] = list(dict.fromkeys(([owner.head] if owner.head else []) + owner.delegates))
     if unit.final is not None:
@@ -332,6 +343,6 @@ def _person_account(person, local, aliases, domain, quota):
                        person.status)
     account["surname"] = " ".join(person.surname) or None
     account["given_name"] = " ".join(person.middle + person.given)
-    account["aliases"] = [f"{a}@{domain}" for a in aliases]
+    account["aliases"] = list(aliases)
     account["reopen"] = person.reopen
     return account

@@ -8,7 +8,7 @@ from . import text
 from .policy import UNIT_TYPES
 from .sizes import size_bytes
 
-ROSTER_KEYS = ("policy", "domain", "units", "people")
+ROSTER_KEYS = ("policy", "domain", "legacy_domains", "units", "people")
 UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "head", "delegates", "aliases",
              "successor")
 PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases",
@@ -18,6 +18,7 @@ STATUSES = ("active", "locked", "recalled")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LOCAL_PART = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
 ABBR_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Parents a unit of each type may have (None: may stand alone).
 PARENT_TYPES = {
     "department": (None,),
@@ -70,6 +71,43 @@ def address_local(value, domain, where, problems):
         problems.append(f"{where}: {problem}")
         return None
     return local
+
+
+def read_legacy_domains(roster, domain, problems):
+    """The other domains the server still receives for (a province absorbed in a merger); only
+    the addresses the roster gives as aliases exist in them."""
+    found = {}
+    for index, value in enumerate(_entries(roster, "legacy_domains", problems)):
+        where = f"legacy_domains[{index}]"
+        name = value.strip().lower() if isinstance(value, str) else None
+        if not name or not DOMAIN_PATTERN.match(name):
+            problems.append(f"{where}: {value!r} is not a domain name such as binhdinh.gov.vn")
+        elif name == domain:
+            problems.append(f"{where}: {name} is the roster's own domain; list only the other ones")
+        elif name in found:
+            problems.append(f"{where}: {name} is listed twice (also {found[name]}); list each domain once")
+        else:
+            found[name] = where
+    return list(found)
+
+
+def alias_address(value, domain, legacy, where, problems):
+    """An alias as (local part, domain): in the roster's domain, or in one of its legacy domains."""
+    if isinstance(value, str) and "@" in value:
+        local, _, dom = value.strip().lower().partition("@")
+        if dom != domain:
+            if dom not in legacy:
+                problems.append(f"{where}: {value!r} is outside the domain {domain}"
+                                + (f" and its legacy domains ({', '.join(legacy)})" if legacy else
+                                   "; list an absorbed domain in legacy_domains to keep addresses there"))
+                return None
+            problem = local_part_problem(local)
+            if problem:
+                problems.append(f"{where}: {problem}")
+                return None
+            return local, dom
+    local = address_local(value, domain, where, problems)
+    return None if local is None else (local, domain)
 
 
 def _keys(entry, allowed, where, problems):

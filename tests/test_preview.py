@@ -23,7 +23,7 @@ def test_preview_of_the_demo_inventory():
     quynh = next(line for line in lines if line.startswith("GL-0001 "))
     assert "Hoàng Thị Như Quỳnh" in quynh and "quynhhtn.stttt@gialai.gov.vn" in quynh and "active" in quynh
     assert "ubndhoaphu.chupah@gialai.gov.vn" in result.stdout
-    assert lines[-1].endswith("unit mailboxes, 30 people")
+    assert lines[-1].endswith("unit mailboxes, 32 people")
 
 
 def test_preview_as_csv_keeps_diacritics():

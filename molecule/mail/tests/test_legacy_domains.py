@@ -1,0 +1,71 @@
+"""The domains of Bình Định, merged into Gia Lai in 2025 (the demo roster's legacy_domains):
+old addresses deliver to their owners' mailboxes and are sent as by them; nothing else exists there."""
+
+import email
+import email.policy
+import smtplib
+
+import pytest
+from conftest import OUTSIDER, Dialog, deliver, fetch_by_subject, set_password, submit, testinfra_hosts, unique
+
+__all__ = ["testinfra_hosts"]
+
+OLD = "hanhpt@binhdinh.gov.vn"  # Phan Thị Hạnh (GL-0201), now at Sở Nội vụ of Gia Lai
+AGENCY_OLD = "quanglv@sct.binhdinh.gov.vn"  # Lê Văn Quang (GL-0202), once at Sở Công Thương
+
+
+def letter(sender, to, subject):
+    msg = email.message.EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = sender, to, subject
+    msg.set_content("Kính gửi chị Hạnh, Sở Nội vụ tỉnh Bình Định (cũ).\n", charset="utf-8")
+    return msg.as_bytes(policy=email.policy.SMTP)
+
+
+@pytest.fixture(scope="module")
+def hanh(host):
+    return set_password(host, "GL-0201")
+
+
+@pytest.mark.parametrize("old, uid", [(OLD, "GL-0201"), (AGENCY_OLD, "GL-0202")])
+def test_mail_to_an_old_address_arrives_in_the_new_mailbox(host, server, tls, old, uid):
+    owner = set_password(host, uid)
+    assert owner.address.endswith("@gialai.gov.vn")
+    subject = unique("Gửi địa chỉ cũ ở Bình Định")
+    assert deliver(server, tls, OUTSIDER, [old], letter(OUTSIDER, old, subject)) == {}
+    found = fetch_by_subject(server, tls, owner.address, owner.password, subject)
+    assert len(found) == 1
+    message = email.message_from_bytes(found[0], policy=email.policy.default)
+    assert message["To"] == old and message["Subject"] == subject
+    assert "Sở Nội vụ tỉnh Bình Định" in message.get_content()
+
+
+def test_no_other_address_exists_in_a_legacy_domain(server, tls):
+    session = Dialog(server, starttls_with=tls)
+    try:
+        assert session.command(f"MAIL FROM:<{OUTSIDER}>")[0] == 250
+        for address in ("khongtontai@binhdinh.gov.vn", "hanhpt@sct.binhdinh.gov.vn", "hanhpt.snv@binhdinh.gov.vn"):
+            code, text = session.command(f"RCPT TO:<{address}>")
+            assert code == 550, (address, text)
+        assert session.command("RCPT TO:<postmaster@binhdinh.gov.vn>")[0] == 250
+    finally:
+        session.close()
+
+
+def test_the_owner_sends_as_the_old_address_and_nobody_else_does(server, tls, accounts, hanh):
+    tan = accounts["tan"]
+    assert submit(server, tls, hanh, [tan.address], letter(OLD, tan.address, unique("Từ địa chỉ cũ")), sender=OLD) == {}
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        submit(server, tls, accounts["quynh"], [tan.address], letter(OLD, tan.address, unique("Giả mạo")), sender=OLD)
+    assert refused.value.recipients[tan.address][0] == 553
+    # On port 25, where nobody logs in, no other server may send as it.
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as refused:
+        deliver(server, tls, OLD, [tan.address], letter(OLD, tan.address, unique("Giả mạo")))
+    assert refused.value.recipients[tan.address][0] == 553
+
+
+def test_the_dns_records_of_the_legacy_domains_are_printed(host):
+    records = host.file("/etc/mailgov/dns-records.txt").content_string
+    for domain in ("binhdinh.gov.vn", "sct.binhdinh.gov.vn"):
+        assert f"{domain}. IN MX 10 mail.gialai.gov.vn." in records
+        assert f'{domain}. IN TXT "v=spf1 mx -all"' in records
+        assert f'_dmarc.{domain}. IN TXT "v=DMARC1; p=' in records

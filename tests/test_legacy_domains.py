@@ -1,0 +1,45 @@
+"""Legacy domains: an absorbed province's old addresses kept as aliases of their owners."""
+
+import copy
+
+import pytest
+from mailgov.accounts import render
+from mailgov.errors import RosterError
+from rosters import SMALL_ROSTER
+
+
+def roster(legacy=("binhdinh.gov.vn", "sct.binhdinh.gov.vn"), **aliases):
+    data = copy.deepcopy(SMALL_ROSTER)
+    data["legacy_domains"] = list(legacy)
+    for person in data["people"]:
+        person["aliases"] = aliases.get(person["id"].replace("-", "_"), [])
+    return data
+
+
+def test_old_addresses_in_legacy_domains_are_aliases_of_their_owners():
+    accounts = {a["id"]: a for a in render(roster(GL_0001=["QuynhHTN@BinhDinh.gov.vn", "quynh"],
+                                                   GL_0002=["nguyentd@sct.binhdinh.gov.vn"]))}
+    assert accounts["GL-0001"]["aliases"] == ["quynhhtn@binhdinh.gov.vn", "quynh@gialai.gov.vn"]
+    assert accounts["GL-0002"]["aliases"] == ["nguyentd@sct.binhdinh.gov.vn"]
+    assert accounts["GL-0001"]["address"] == "quynhhtn.stttt@gialai.gov.vn"  # the new rules, as anyone's
+
+
+@pytest.mark.parametrize("data, expected", [
+    (roster(legacy=(), GL_0001=["quynhhtn@binhdinh.gov.vn"]),
+     "people[0].aliases[0]: 'quynhhtn@binhdinh.gov.vn' is outside the domain gialai.gov.vn; list an absorbed "
+     "domain in legacy_domains to keep addresses there"),
+    (roster(GL_0001=["quynhhtn@kontum.gov.vn"]),
+     "people[0].aliases[0]: 'quynhhtn@kontum.gov.vn' is outside the domain gialai.gov.vn and its legacy "
+     "domains (binhdinh.gov.vn, sct.binhdinh.gov.vn)"),
+    (roster(GL_0001=["an@binhdinh.gov.vn"], GL_0002=["AN@binhdinh.gov.vn"]),
+     "people[1].aliases[0]: an@binhdinh.gov.vn is already the address of GL-0001 (alias)"),
+    (roster(legacy=["binhdinh.gov.vn", "BinhDinh.gov.vn"]),
+     "legacy_domains[1]: binhdinh.gov.vn is listed twice (also legacy_domains[0]); list each domain once"),
+    (roster(legacy=["gialai.gov.vn"]), "legacy_domains[0]: gialai.gov.vn is the roster's own domain"),
+    (roster(legacy=["binh dinh"]), "legacy_domains[0]: 'binh dinh' is not a domain name such as binhdinh.gov.vn"),
+    (roster(GL_0001=["a..b@binhdinh.gov.vn"]), "people[0].aliases[0]: 'a..b' is not a valid local part"),
+])
+def test_bad_legacy_addresses_are_refused_with_their_place(data, expected):
+    with pytest.raises(RosterError) as err:
+        render(data)
+    assert any(expected in p for p in err.value.problems), err.value.problems
