@@ -81,7 +81,7 @@ def render_directory(roster, existing=None, policy=None):
     """Like render, but also return the units, parents first, for the directory tree."""
     problems = []
     rules, units, people = _read(roster, policy, problems)
-    legacy = rosters.read_legacy_domains(roster, rules["domain"], problems)
+    legacy, _ = rosters.read_domains(roster, rules["domain"], problems)
     book = _AddressBook(rules, existing, problems, legacy)
     # Pinned addresses and aliases are claimed before any address is derived.
     for person in people:

@@ -8,7 +8,7 @@ from . import text
 from .policy import UNIT_TYPES
 from .sizes import size_bytes
 
-ROSTER_KEYS = ("policy", "domain", "legacy_domains", "units", "people")
+ROSTER_KEYS = ("policy", "domain", "legacy_domains", "alias_domains", "units", "people")
 UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "head", "delegates", "aliases",
              "successor")
 PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases",
@@ -73,22 +73,26 @@ def address_local(value, domain, where, problems):
     return local
 
 
-def read_legacy_domains(roster, domain, problems):
-    """The other domains the server still receives for (a province absorbed in a merger); only
-    the addresses the roster gives as aliases exist in them."""
-    found = {}
-    for index, value in enumerate(_entries(roster, "legacy_domains", problems)):
-        where = f"legacy_domains[{index}]"
-        name = value.strip().lower() if isinstance(value, str) else None
-        if not name or not DOMAIN_PATTERN.match(name):
-            problems.append(f"{where}: {value!r} is not a domain name such as binhdinh.gov.vn")
-        elif name == domain:
-            problems.append(f"{where}: {name} is the roster's own domain; list only the other ones")
-        elif name in found:
-            problems.append(f"{where}: {name} is listed twice (also {found[name]}); list each domain once")
-        else:
-            found[name] = where
-    return list(found)
+def read_domains(roster, domain, problems):
+    """The other domains the server receives for: (legacy, alias).
+
+    Legacy domains (a province absorbed in a merger) hold only the addresses the roster gives
+    there as aliases; in an alias domain every address of the roster's domain exists too."""
+    found, lists = {}, {"legacy_domains": [], "alias_domains": []}
+    for key, names in lists.items():
+        for index, value in enumerate(_entries(roster, key, problems)):
+            where = f"{key}[{index}]"
+            name = value.strip().lower() if isinstance(value, str) else None
+            if not name or not DOMAIN_PATTERN.match(name):
+                problems.append(f"{where}: {value!r} is not a domain name such as binhdinh.gov.vn")
+            elif name == domain:
+                problems.append(f"{where}: {name} is the roster's own domain; list only the other ones")
+            elif name in found:
+                problems.append(f"{where}: {name} is listed twice (also {found[name]}); list each domain once")
+            else:
+                found[name] = where
+                names.append(name)
+    return lists["legacy_domains"], lists["alias_domains"]
 
 
 def alias_address(value, domain, legacy, where, problems):

@@ -1,10 +1,12 @@
-"""Legacy domains: an absorbed province's old addresses kept as aliases of their owners."""
+"""Legacy domains (an absorbed province's old addresses kept as aliases of their owners) and
+alias domains, as the roster declares them."""
 
 import copy
 
 import pytest
 from mailgov.accounts import render
 from mailgov.errors import RosterError
+from mailgov.roster import read_domains
 from rosters import SMALL_ROSTER
 
 
@@ -14,6 +16,13 @@ def roster(legacy=("binhdinh.gov.vn", "sct.binhdinh.gov.vn"), **aliases):
     for person in data["people"]:
         person["aliases"] = aliases.get(person["id"].replace("-", "_"), [])
     return data
+
+
+def test_the_domains_are_read_in_lower_case_in_their_order():
+    problems = []
+    data = dict(roster(legacy=["BinhDinh.gov.vn"]), alias_domains=[" GiaLai.vn "])
+    assert read_domains(data, "gialai.gov.vn", problems) == (["binhdinh.gov.vn"], ["gialai.vn"])
+    assert problems == []
 
 
 def test_old_addresses_in_legacy_domains_are_aliases_of_their_owners():
@@ -38,6 +47,9 @@ def test_old_addresses_in_legacy_domains_are_aliases_of_their_owners():
     (roster(legacy=["gialai.gov.vn"]), "legacy_domains[0]: gialai.gov.vn is the roster's own domain"),
     (roster(legacy=["binh dinh"]), "legacy_domains[0]: 'binh dinh' is not a domain name such as binhdinh.gov.vn"),
     (roster(GL_0001=["a..b@binhdinh.gov.vn"]), "people[0].aliases[0]: 'a..b' is not a valid local part"),
+    (dict(roster(), alias_domains=["sct.binhdinh.gov.vn"]),
+     "alias_domains[0]: sct.binhdinh.gov.vn is listed twice (also legacy_domains[1]); list each domain once"),
+    (dict(roster(), alias_domains="gialai.vn"), "alias_domains: must be a list"),
 ])
 def test_bad_legacy_addresses_are_refused_with_their_place(data, expected):
     with pytest.raises(RosterError) as err:

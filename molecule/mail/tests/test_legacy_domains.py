@@ -1,5 +1,6 @@
-"""The domains of Bình Định, merged into Gia Lai in 2025 (the demo roster's legacy_domains):
-old addresses deliver to their owners' mailboxes and are sent as by them; nothing else exists there."""
+"""The other domains of the demo roster. Bình Định's, merged into Gia Lai in 2025 (legacy_domains):
+old addresses deliver to their owners' mailboxes and are sent as by them; nothing else exists
+there. gialai.vn (alias_domains): every address of gialai.gov.vn exists there too."""
 
 import email
 import email.policy
@@ -63,9 +64,27 @@ def test_the_owner_sends_as_the_old_address_and_nobody_else_does(server, tls, ac
     assert refused.value.recipients[tan.address][0] == 553
 
 
-def test_the_dns_records_of_the_legacy_domains_are_printed(host):
+def test_every_address_of_the_domain_exists_in_its_alias_domain(server, tls, accounts, hanh):
+    truong = accounts["truong"]
+    for address, owner in ((truong.address, truong), ("truong.mx@gialai.gov.vn", truong), (hanh.address, hanh)):
+        alias = address.replace("@gialai.gov.vn", "@gialai.vn")
+        subject = unique("Gửi tên miền phụ")
+        assert deliver(server, tls, OUTSIDER, [alias], letter(OUTSIDER, alias, subject)) == {}
+        assert len(fetch_by_subject(server, tls, owner.address, owner.password, subject)) == 1, alias
+    session = Dialog(server, starttls_with=tls)
+    try:
+        assert session.command(f"MAIL FROM:<{OUTSIDER}>")[0] == 250
+        for address in ("khongtontai@gialai.vn", f"{accounts['tam'].address.split('@')[0]}@gialai.vn"):
+            code, text = session.command(f"RCPT TO:<{address}>")
+            assert code == 550, (address, text)  # unknown, and recalled
+        assert session.command("RCPT TO:<postmaster@gialai.vn>")[0] == 250
+    finally:
+        session.close()
+
+
+def test_the_dns_records_of_the_other_domains_are_printed(host):
     records = host.file("/etc/mailgov/dns-records.txt").content_string
-    for domain in ("binhdinh.gov.vn", "sct.binhdinh.gov.vn"):
+    for domain in ("binhdinh.gov.vn", "sct.binhdinh.gov.vn", "gialai.vn"):
         assert f"{domain}. IN MX 10 mail.gialai.gov.vn." in records
         assert f'{domain}. IN TXT "v=spf1 mx -all"' in records
         assert f'_dmarc.{domain}. IN TXT "v=DMARC1; p=' in records
