@@ -18,8 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 # Fixtures (pytest finds them here) and helpers of the mail scenario.
 from mailclients import (  # noqa: E402,F401
-    DOMAIN, OUTSIDER, UNIT, Dialog, accounts, ca_file, deliver, fetch_by_subject, queue, server, submit,
-    testinfra_hosts, tls, unique, wait_for,
+    DOMAIN, OUTSIDER, UNIT, Dialog, accounts, ca_file, deliver, fetch_by_subject, queue, server, set_password,
+    submit, testinfra_hosts, tls, unique, wait_for,
 )
 
 # The EICAR test file, in two pieces so that this source file is not itself "infected".

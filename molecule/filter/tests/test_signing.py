@@ -8,8 +8,8 @@ import re
 import dkim
 import pytest
 from conftest import (
-    DOMAIN, OUTSIDER, Dialog, fetch_by_subject, message, no_bounce_since, submit, testinfra_hosts, unique,
-    verdict, wait_for,
+    DOMAIN, OUTSIDER, Dialog, fetch_by_subject, message, no_bounce_since, set_password, submit, testinfra_hosts,
+    unique, verdict, wait_for,
 )
 
 __all__ = ["testinfra_hosts"]
@@ -108,6 +108,24 @@ def xclient(host):
     host.check_output("postconf -e smtpd_authorized_xclient_hosts=%s/32 && postfix reload", client)
     yield
     host.run("postconf -X smtpd_authorized_xclient_hosts; postfix reload")
+
+
+def test_mail_sent_as_an_old_address_is_signed_with_its_domains_key(host, server, tls, outbound):
+    """Phan Thị Hạnh (GL-0201, the demo) logs in with her Gia Lai address and writes from her
+    old Bình Định one: signed for binhdinh.gov.vn, with the key of its own published record."""
+    hanh, old = set_password(host, "GL-0201"), "hanhpt@binhdinh.gov.vn"
+    msg = message(old, FAR_AWAY, unique("Thư từ địa chỉ cũ ở Bình Định"))
+    assert submit(server, tls, hanh, [FAR_AWAY], msg.as_bytes(), sender=old) == {}
+    (data,) = wait_for(lambda: captured(host, msg["Message-ID"]), timeout=30)
+    signature = str(email.message_from_bytes(data, policy=email.policy.default)["DKIM-Signature"]).replace(" ", "")
+    assert "d=binhdinh.gov.vn;" in signature
+    records = published(host)
+    assert records[("mail._domainkey.binhdinh.gov.vn.", "TXT")] != records[(f"mail._domainkey.{DOMAIN}.", "TXT")]
+
+    def dns(name, timeout=5):
+        return records.get((name.decode().rstrip(".") + ".", "TXT"), "").encode() or None
+
+    assert dkim.verify(data, dnsfunc=dns)
 
 
 def test_only_the_configured_networks_are_local_to_rspamd(host):

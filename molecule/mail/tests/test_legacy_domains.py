@@ -87,4 +87,5 @@ def test_the_dns_records_of_the_other_domains_are_printed(host):
     for domain in ("binhdinh.gov.vn", "sct.binhdinh.gov.vn", "gialai.vn"):
         assert f"{domain}. IN MX 10 mail.gialai.gov.vn." in records
         assert f'{domain}. IN TXT "v=spf1 mx -all"' in records
+        assert f'mail._domainkey.{domain}. IN TXT ( "v=DKIM1; k=rsa; p=MII' in records
         assert f'_dmarc.{domain}. IN TXT "v=DMARC1; p=' in records
