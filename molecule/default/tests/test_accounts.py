@@ -158,6 +158,7 @@ def test_a_bad_roster_applies_nothing(host, tmp_path):
     result = apply(tmp_path, roster_with(break_it), check=False)
     assert result.returncode != 0
     output = result.stdout + result.stderr
-    assert "people[31].unit: unknown unit 'sttt'" in output
+    broken = len(DEMO["mail_roster"]["people"]) + 1  # after the newcomer
+    assert f"people[{broken}].unit: unknown unit 'sttt'" in output
     assert "legacy Vietnamese encoding" in output
     assert entry(host, "GL-0101") is None
