@@ -1,5 +1,6 @@
 """From a roster to accounts: the whole roster is checked before anything is rendered."""
 
+from . import domains
 from . import policy as policies
 from . import roster as rosters
 from . import text
@@ -81,7 +82,7 @@ def render_directory(roster, existing=None, policy=None):
     """Like render, but also return the units, parents first, for the directory tree."""
     problems = []
     rules, units, people = _read(roster, policy, problems)
-    legacy, _ = rosters.read_domains(roster, rules["domain"], problems)
+    legacy, _ = domains.read_domains(roster, rules["domain"], problems)
     book = _AddressBook(rules, existing, problems, legacy)
     # Pinned addresses and aliases are claimed before any address is derived.
     for person in people:
@@ -188,7 +189,7 @@ class _AddressBook:
         taken = []
         for i, alias in enumerate(holder.aliases):
             where = f"{holder.where()}.aliases[{i}]"
-            found = rosters.alias_address(alias, self.domain, self.legacy, where, self.problems)
+            found = domains.alias_address(alias, self.domain, self.legacy, where, self.problems)
             if found is None:
                 continue
             local, domain = found

@@ -18,7 +18,6 @@ STATUSES = ("active", "locked", "recalled")
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 LOCAL_PART = re.compile(r"^[a-z0-9_-]+(?:\.[a-z0-9_-]+)*$")
 ABBR_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
-DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
 # Parents a unit of each type may have (None: may stand alone).
 PARENT_TYPES = {
     "department": (None,),
@@ -73,47 +72,6 @@ def address_local(value, domain, where, problems):
     return local
 
 
-def read_domains(roster, domain, problems):
-    """The other domains the server receives for: (legacy, alias).
-
-    Legacy domains (a province absorbed in a merger) hold only the addresses the roster gives
-    there as aliases; in an alias domain every address of the roster's domain exists too."""
-    found, lists = {}, {"legacy_domains": [], "alias_domains": []}
-    for key, names in lists.items():
-        for index, value in enumerate(_entries(roster, key, problems)):
-            where = f"{key}[{index}]"
-            name = value.strip().lower() if isinstance(value, str) else None
-            if not name or not DOMAIN_PATTERN.match(name):
-                problems.append(f"{where}: {value!r} is not a domain name such as binhdinh.gov.vn")
-            elif name == domain:
-                problems.append(f"{where}: {name} is the roster's own domain; list only the other ones")
-            elif name in found:
-                problems.append(f"{where}: {name} is listed twice (also {found[name]}); list each domain once")
-            else:
-                found[name] = where
-                names.append(name)
-    return lists["legacy_domains"], lists["alias_domains"]
-
-
-def alias_address(value, domain, legacy, where, problems):
-    """An alias as (local part, domain): in the roster's domain, or in one of its legacy domains."""
-    if isinstance(value, str) and "@" in value:
-        local, _, dom = value.strip().lower().partition("@")
-        if dom != domain:
-            if dom not in legacy:
-                problems.append(f"{where}: {value!r} is outside the domain {domain}"
-                                + (f" and its legacy domains ({', '.join(legacy)})" if legacy else
-                                   "; list an absorbed domain in legacy_domains to keep addresses there"))
-                return None
-            problem = local_part_problem(local)
-            if problem:
-                problems.append(f"{where}: {problem}")
-                return None
-            return local, dom
-    local = address_local(value, domain, where, problems)
-    return None if local is None else (local, domain)
-
-
 def _keys(entry, allowed, where, problems):
     for key in entry:
         if key not in allowed:
@@ -145,7 +103,7 @@ def _quota(entry, where, problems):
         return None
 
 
-def _entries(roster, key, problems):
+def entries(roster, key, problems):
     entries = roster.get(key)
     if entries is None:
         return []
@@ -157,7 +115,7 @@ def _entries(roster, key, problems):
 
 def _mappings(roster, key, needs, allowed, problems):
     """The entries of roster[key] that are mappings, with their index and place; the others are problems."""
-    for index, entry in enumerate(_entries(roster, key, problems)):
+    for index, entry in enumerate(entries(roster, key, problems)):
         where = f"{key}[{index}]"
         if not isinstance(entry, dict):
             problems.append(f"{where}: must be a mapping with {needs}")

@@ -6,7 +6,7 @@ import copy
 import pytest
 from mailgov.accounts import render
 from mailgov.errors import RosterError
-from mailgov.roster import read_domains
+from mailgov.domains import read_domains
 from rosters import SMALL_ROSTER
 
 

@@ -1,0 +1,53 @@
+"""The other domains a roster's server receives for, and aliases in them.
+
+After the 2025 mergers a province's server keeps receiving for the domains of the province it
+absorbed (legacy domains, where only the addresses the roster gives as aliases exist), and may
+have alias domains, where every address of its own domain exists too.
+"""
+
+import re
+
+from . import roster as rosters
+
+DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def read_domains(roster, domain, problems):
+    """The other domains the server receives for: (legacy, alias).
+
+    Legacy domains (a province absorbed in a merger) hold only the addresses the roster gives
+    there as aliases; in an alias domain every address of the roster's domain exists too."""
+    found, lists = {}, {"legacy_domains": [], "alias_domains": []}
+    for key, names in lists.items():
+        for index, value in enumerate(rosters.entries(roster, key, problems)):
+            where = f"{key}[{index}]"
+            name = value.strip().lower() if isinstance(value, str) else None
+            if not name or not DOMAIN_PATTERN.match(name):
+                problems.append(f"{where}: {value!r} is not a domain name such as binhdinh.gov.vn")
+            elif name == domain:
+                problems.append(f"{where}: {name} is the roster's own domain; list only the other ones")
+            elif name in found:
+                problems.append(f"{where}: {name} is listed twice (also {found[name]}); list each domain once")
+            else:
+                found[name] = where
+                names.append(name)
+    return lists["legacy_domains"], lists["alias_domains"]
+
+
+def alias_address(value, domain, legacy, where, problems):
+    """An alias as (local part, domain): in the roster's domain, or in one of its legacy domains."""
+    if isinstance(value, str) and "@" in value:
+        local, _, dom = value.strip().lower().partition("@")
+        if dom != domain:
+            if dom not in legacy:
+                problems.append(f"{where}: {value!r} is outside the domain {domain}"
+                                + (f" and its legacy domains ({', '.join(legacy)})" if legacy else
+                                   "; list an absorbed domain in legacy_domains to keep addresses there"))
+                return None
+            problem = rosters.local_part_problem(local)
+            if problem:
+                problems.append(f"{where}: {problem}")
+                return None
+            return local, dom
+    local = rosters.address_local(value, domain, where, problems)
+    return None if local is None else (local, domain)
