@@ -1,16 +1,13 @@
 """Units merged or dissolved: a unit names its successor, and its mailbox goes with it."""
 
 import copy
-import datetime
 
 import pytest
-from mailgov import directory_plan as dp
 from mailgov.accounts import render_directory
 from mailgov.errors import RosterError
-from mailgov.policy import resolve
 
-BASE_DN = "dc=gialai,dc=gov,dc=vn"
-NOW = datetime.datetime(2025, 7, 1, 8, 0, tzinfo=datetime.timezone.utc)
+from test_directory_plan import BASE as BASE_DN
+from test_directory_plan import apply, sync
 # Sở Kế hoạch và Đầu tư merged into Sở Tài chính on 1 March 2025; its old division with it.
 ROSTER = {
     "policy": "gialai",
@@ -41,24 +38,6 @@ def dissolve(units, data):
     units["skhdt"]["successor"] = "stc"
     units["pdkkd"]["successor"] = "skhdt"
     data["people"][2]["unit"] = "stc"
-
-
-def sync(data, directory):
-    policy = resolve(data["policy"])
-    rendered = render_directory(data, dp.existing(directory), policy=policy)
-    return dp.plan(rendered, directory, policy, BASE_DN, "mail.gialai.gov.vn", lambda i: f"Mk#{i}-khởi-tạo", NOW)
-
-
-def apply(directory, operations):
-    directory = copy.deepcopy(directory)
-    for step in operations:
-        if step["op"] == "add":
-            directory[step["dn"]] = {k: v for k, v in step["attrs"].items() if k != "userPassword"}
-        elif step["op"] == "modify":
-            directory[step["dn"]] = dp.after(directory[step["dn"]], step["mods"])
-        elif step["op"] == "delete":
-            del directory[step["dn"]]
-    return directory
 
 
 def accounts_of(data):
