@@ -23,6 +23,10 @@ description:
     the password. The old address is kept for good in C(mailFormerAddress), so nobody else gets
     it, and delivers to the same mailbox (C(mailForward)) until C(mailForwardUntil), the policy's
     C(transfer.forward_days) from now; the lifecycle job then ends the forward.
+  - An account re-homed by the roster (C(policy.rehome)): from a domain now in C(legacy_domains)
+    into the roster's domain, or given the address the rules now give (C(rehome.addresses=derive)).
+    As on a transfer, mailbox, mail and password stay, the old address is kept for good and
+    delivers to the same mailbox, for C(rehome.forward_days) (no C(mailForwardUntil): for ever).
   - A unit mailbox whose delegates (its head and C(delegates) in the roster) change is handed
     over - the new delegates can open it, the old ones no longer can, and its password is reset to
     a new initial password (derived like a new account's) with C(pwdReset=TRUE), so that whoever
@@ -112,6 +116,11 @@ transferred:
   description: People moved to another unit now, each with C(id), C(from_unit), C(to_unit), C(from) and
     C(to) (the addresses before and after; the same when the policy keeps the address) and
     C(forward_until) (when mail to the old address stops arriving; null when the address is kept).
+  type: list
+  returned: always
+rehomed:
+  description: Accounts re-homed now, each with C(id), C(from) and C(to) (the addresses before and after)
+    and C(forward_until) (when mail to the old address stops arriving; null for ever).
   type: list
   returned: always
 held:

@@ -9,38 +9,64 @@ from .naming import RESERVED, Namer
 from .sizes import size_bytes
 
 
-def _existing_map(existing, domain, problems):
-    """From what accounts already have: ({id: local part}, {id: unit id}, {id: [former local parts]}).
+class _Existing:
+    """What accounts already have, read from ``existing``: {id: value}, each value the address or a
+    mapping with ``address``, ``unit`` (the unit the account was last synced with) and ``former``
+    (addresses it had before a transfer or a re-homing).
 
-    Each value is the address, or a mapping with ``address``, ``unit`` (the unit the account
-    was last synced with) and ``former`` (addresses it had before a transfer).
+    ``held`` maps ids to local parts in the domain; ``units`` ids to unit ids; ``formers`` ids to
+    former local parts in the domain and ``legacy_formers`` ids to former addresses in a legacy
+    domain. An address in a legacy domain is an account the roster re-homes into its domain
+    (``homes``: id -> that address); its local part is the one it keeps there.
     """
-    if existing is None:
-        return {}, {}, {}
-    if not isinstance(existing, dict):
-        problems.append("existing: must map account ids to their addresses")
-        return {}, {}, {}
-    result, units, formers, owners = {}, {}, {}, {}
-    for ident, value in existing.items():
-        ident = str(ident)
-        record = value if isinstance(value, dict) else {"address": value}
-        local = rosters.address_local(record.get("address"), domain, f"existing[{ident}]", problems)
-        if local is None:
-            continue
-        if local in owners:
-            problems.append(f"existing[{ident}]: {local} is also the address of {owners[local]}")
-            continue
-        owners[local] = ident
-        result[ident] = local
-        if record.get("unit") is not None:
-            units[ident] = str(record["unit"])
-        olds = []
-        for i, address in enumerate(record.get("former") or []):
-            old = rosters.address_local(address, domain, f"existing[{ident}].former[{i}]", problems)
+
+    def __init__(self, existing, domain, legacy, problems):
+        self.held, self.units, self.formers, self.legacy_formers, self.homes = {}, {}, {}, {}, {}
+        self.domain, self.legacy, self.problems = domain, legacy, problems
+        if existing is None:
+            return
+        if not isinstance(existing, dict):
+            problems.append("existing: must map account ids to their addresses")
+            return
+        owners = {}
+        for ident, value in existing.items():
+            ident = str(ident)
+            record = value if isinstance(value, dict) else {"address": value}
+            local = self._local(record.get("address"), ident, f"existing[{ident}]")
+            if local is None:
+                continue
+            if local in owners:
+                problems.append(f"existing[{ident}]: {local} is also the address of {owners[local]}")
+                continue
+            owners[local] = ident
+            self.held[ident] = local
+            if record.get("unit") is not None:
+                self.units[ident] = str(record["unit"])
+            self._formers(ident, local, record.get("former") or [])
+
+    def _domain_of(self, address):
+        return address.strip().lower().partition("@")[2] if isinstance(address, str) else ""
+
+    def _local(self, address, ident, where):
+        domain = self._domain_of(address)
+        if domain in self.legacy:
+            self.homes[ident] = address.strip().lower()
+            address = address.strip().rpartition("@")[0]
+        elif domain and domain != self.domain:
+            self.problems.append(f"{where}: {address} is outside the domain {self.domain}; to re-home "
+                                 f"the accounts of {domain} into it, list {domain} in legacy_domains")
+            return None
+        return rosters.address_local(address, self.domain, where, self.problems)
+
+    def _formers(self, ident, local, addresses):
+        self.formers[ident], self.legacy_formers[ident] = [], []
+        for i, address in enumerate(addresses):
+            if self._domain_of(address) in self.legacy:
+                self.legacy_formers[ident].append(address.strip().lower())
+                continue
+            old = rosters.address_local(address, self.domain, f"existing[{ident}].former[{i}]", self.problems)
             if old is not None and old != local:
-                olds.append(old)
-        formers[ident] = olds
-    return result, units, formers
+                self.formers[ident].append(old)
 
 
 FORMER = " (former address)"
@@ -95,6 +121,7 @@ def render_directory(roster, existing=None, policy=None):
     if problems:
         raise RosterError(problems)
     book.readdress_moved(people)
+    book.rederive(people)
     book.name_newcomers(people)
     if problems:
         raise RosterError(problems)
@@ -150,16 +177,28 @@ class _AddressBook:
         self.legacy = list(legacy)
         self.legacy_taken = {}  # address in a legacy domain -> who has it as an alias
         self.namer = Namer(rules)
-        self.held, self.held_units, formers = _existing_map(existing, self.domain, problems)
+        found = _Existing(existing, self.domain, self.legacy, problems)
+        self.held, self.held_units = found.held, found.units
         self.transfer_new = (rules.get("transfer") or {}).get("address") == "new"
+        self.derive = (rules.get("rehome") or {}).get("addresses") == "derive"
         self.transfers = {}  # person id -> the local part they had before this render
+        # account id -> the address it had before this render re-homed it (another domain, or rules)
+        self.rehomed = dict(found.homes)
         self.taken = dict.fromkeys(rules["reserved"], RESERVED)
         self.fixed = _fixed_mailboxes(rules, self.taken)
         for ident, local in self.held.items():
-            _claim(self.taken, local, ident, f"existing[{ident}]", problems)
-        for ident, olds in formers.items():
+            where = f"existing[{ident}]"
+            if ident in found.homes:
+                where += f" ({found.homes[ident]}, re-homed into {self.domain}; pin an address for {ident})"
+            _claim(self.taken, local, ident, where, problems)
+        for ident, olds in found.formers.items():
             for local in olds:
                 _claim(self.taken, local, ident + FORMER, f"existing[{ident}].former", problems)
+        for ident, address in found.homes.items():
+            self.legacy_taken[address] = ident + FORMER
+        for ident, addresses in found.legacy_formers.items():
+            for address in addresses:
+                self.legacy_taken[address] = ident + FORMER
 
     def moved(self, person):
         """Under ``transfer: new``, a person whose unit is not the one the directory has."""
@@ -176,6 +215,10 @@ class _AddressBook:
         if person.id not in self.held or self.held[person.id] == local:
             _claim(self.taken, local, person.id, where, self.problems)
             self.held[person.id] = local
+        elif self.derive or person.id in self.rehomed:
+            if _claim(self.taken, local, person.id, where, self.problems):
+                self._release(person.id)
+                self.held[person.id] = local
         elif self.moved(person):
             if _claim(self.taken, local, person.id, where, self.problems):
                 self.transfers[person.id] = self.held[person.id]
@@ -250,6 +293,36 @@ class _AddressBook:
                     self.taken[back] = person.id
                     self.held[person.id] = back
 
+    def _release(self, ident):
+        """The account leaves the address it holds: the old one stays reserved as its former one."""
+        local = self.held.pop(ident)
+        if ident in self.rehomed:  # from another domain: the local part here was never given
+            if self.taken.get(local) == ident:
+                del self.taken[local]
+            return
+        self.rehomed[ident] = f"{local}@{self.domain}"
+        self.taken[local] = ident + FORMER
+
+    def rederive(self, people):
+        """Under ``rehome.addresses: derive``, a person whose address is not a form the rules give
+        leaves it: named again as a newcomer, or taking back a former address the rules give."""
+        if not self.derive:
+            return
+        for person in people:
+            if person.pinned is not None or person.status == "recalled" or person.id in self.transfers \
+                    or person.id not in self.held or self.namer.gives(person, self.held[person.id]):
+                continue
+            self._release(person.id)
+            back = self.namer.base_address(person)
+            if back is not None and self.taken.get(back) == person.id + FORMER:
+                self.taken[back] = person.id
+                self.held[person.id] = back
+
+    def rehome(self, ident, address):
+        """What re-homing took the account from: the address it had before, or None."""
+        old = self.rehomed.get(ident)
+        return {"from": old} if old and old != address else None
+
     def name_newcomers(self, people):
         """Derive the addresses of the people who have none, collisions resolved in roster order."""
         holders = {p.id: p for p in people}
@@ -282,6 +355,8 @@ def _accounts(rules, units, people, aliases, book):
                                   domain, _quota_for(person, person_quota))
         account["transfer"] = book.transfer(person)
         accounts.append(account)
+    for account in accounts:
+        account["rehome"] = book.rehome(account["id"], account["address"])
     return accounts
 
 
@@ -318,6 +393,8 @@ def _account(ident, kind, local, domain, name, unit, quota, status):
         "transfer": None,
         # A dissolved unit's mailbox: the address of the live unit mailbox that receives its mail.
         "successor": None,
+        # Re-homed (policy.rehome) from another address: {"from": the old address}.
+        "rehome": None,
     }
 
 

@@ -115,7 +115,7 @@ class Plan:
         self.people, self.mailboxes, self.units = (f"ou={ou},{base}" for ou in ("people", "mailboxes", "units"))
         self.operations = []
         self.summary = {"created": [], "updated": [], "locked": [], "unlocked": [], "recalled": [],
-                        "reopened": [], "held": [], "handed_over": [], "transferred": [],
+                        "reopened": [], "held": [], "handed_over": [], "transferred": [], "rehomed": [],
                         "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
 
     def add(self, op, dn, reason, before=None, shown=None, **fields):
@@ -226,6 +226,7 @@ class Context:
         self.plan, self.mail_host, self.now, self.derive = plan, mail_host, now, derive
         self.wait_days = (policy.get("lifecycle") or {}).get("reopen_wait_days") or 0
         self.forward_days = (policy.get("transfer") or {}).get("forward_days") or 90
+        self.rehome_days = (policy.get("rehome") or {}).get("forward_days")
 
     def person_dn(self, ident):
         return f"{rdn('uid', ident)},{self.plan.people}"
@@ -296,8 +297,11 @@ def _update_account(ctx, account, dn, current):
     info, moved = states.transfer(state, account, ctx.now, ctx.forward_days)
     if info:
         ctx.plan.summary["transferred"].append(info)
+    info, rehomed = states.rehome(state, account, ctx.now, ctx.rehome_days)
+    if info:
+        ctx.plan.summary["rehomed"].append(info)
     handed = _handover(ctx, account, state, desired, what)
-    for transition in (change, moved, handed):
+    for transition in (change, moved, rehomed, handed):
         mods += transition.mods
         reasons += [transition.reason] if transition.mods else []
     _count(ctx.plan.summary, account, state, what, bool(mods))

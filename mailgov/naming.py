@@ -144,6 +144,24 @@ class Namer:
         name = fill(self.person_name, tokens)
         return None if name is None else self._address(tokens, name)
 
+    def gives(self, person, local, limit=99):
+        """True when ``local`` is a form the rules give the person: the name form, or one of
+        its collision forms (numbered up to ``limit``), whoever else holds them."""
+        tokens = self.person_tokens(person)
+        base = fill(self.person_name, tokens)
+        if base is None:
+            return False
+        tokens["base"] = base
+        if local == self._address(tokens, base):
+            return True
+        for step in self.steps:
+            for count, candidate in enumerate(self._step_candidates(tokens, step)):
+                if candidate == local:
+                    return True
+                if count >= limit:
+                    break
+        return False
+
     def fits_unit(self, person, local):
         """True when ``local`` has what the address template takes from the person's unit
         (``quynhhtn.stttt`` fits any unit with the suffix ``stttt``): the name part may be any

@@ -19,6 +19,7 @@ UNIT_TOKENS = frozenset({"abbr", "short", "place", "parent", *UNIT_TYPES})
 PERSON_TOKENS = NAME_TOKENS | frozenset({"suffix", "unit", "birth_year", *UNIT_TYPES})
 CLASSES = ("upper", "lower", "digit", "special")
 TRANSFER_ADDRESS = ("keep", "new")
+REHOME_ADDRESSES = ("keep", "derive")
 _TOKEN = re.compile(r"\{(\w+)\}")
 _LITERAL = re.compile(r"^[a-z0-9._-]*$")
 
@@ -118,6 +119,7 @@ def check(policy):
             problems.append(f"policy.fixed_mailboxes[{i}]: needs local_part and name")
     _check_periods(policy, problems)
     _check_transfer(policy, problems)
+    _check_rehome(policy, problems)
     if policy["report"].get("period") not in ("quarter", "half-year"):
         problems.append("policy.report.period: must be 'quarter' or 'half-year'")
     if problems:
@@ -254,6 +256,17 @@ def _check_transfer(policy, problems):
         problems.append(f"policy.transfer.address: {transfer.get('address')!r} must be 'keep' (a person "
                         "moved to another unit keeps the address) or 'new' (gets one in the new unit)")
     _days(transfer.get("forward_days"), "policy.transfer.forward_days", problems, allow_off=False)
+
+
+def _check_rehome(policy, problems):
+    rehome = policy.get("rehome")
+    if not isinstance(rehome, dict):
+        problems.append("policy.rehome: must be a mapping with addresses and forward_days")
+        return
+    if rehome.get("addresses") not in REHOME_ADDRESSES:
+        problems.append(f"policy.rehome.addresses: {rehome.get('addresses')!r} must be 'keep' (addresses "
+                        "already given stay) or 'derive' (people get the address the rules give now)")
+    _days(rehome.get("forward_days"), "policy.rehome.forward_days", problems)
 
 
 def compile_template(template):

@@ -317,18 +317,41 @@ def transfer(state, account, now, forward_days):
             "to": account["address"], "forward_until": until}
     if not moved:
         return info, Transition([], f"moved from {before} to {account['unit']}, keeps {old}")
-    new = account["address"].lower()
+    mods = _forward(state, old, account["address"], until)
+    return info, Transition(mods, f"moved from {before} to {account['unit']}: {old} -> {account['address']}, "
+                                  f"forwarded until {until[:4]}-{until[4:6]}-{until[6:8]}")
+
+
+def _forward(state, old, address, until):
+    """The old address reserved for good and delivering to the same mailbox until ``until``
+    (None: for ever); the mailbox stays where it is (mailStorage keeps naming it)."""
+    new = address.lower()
     have = state["transfer_attrs"]
+    # A forward that stays and has no end delivers for ever: it keeps doing so.
+    for_ever = bool(_without(have["mailForward"], new)) and not have["mailForwardUntil"]
     want = {
         "mailStorage": have["mailStorage"] or [old],
         "mailFormerAddress": _plus(_without(have["mailFormerAddress"], new), old),
         # Moved back within the period: the address it takes again is no longer a forward.
         "mailForward": _plus(_without(have["mailForward"], new), old),
-        "mailForwardUntil": [until],
+        # One end for every forward of the account: the later one, and for ever wins.
+        "mailForwardUntil": [] if until is None or for_ever else [max([until, *have["mailForwardUntil"]])],
     }
-    mods = [("replace", attr, values) for attr, values in want.items() if sorted(values) != sorted(have[attr])]
-    return info, Transition(mods, f"moved from {before} to {account['unit']}: {old} -> {account['address']}, "
-                                  f"forwarded until {until[:4]}-{until[4:6]}-{until[6:8]}")
+    return [("replace", attr, values) if values else ("delete", attr, None)
+            for attr, values in want.items() if sorted(values) != sorted(have[attr])]
+
+
+def rehome(state, account, now, forward_days):
+    """An account the roster re-homes (policy.rehome): from another domain, or readdressed by the
+    rules. Its old address stays its own, reserved and delivering for forward_days (None: for ever)."""
+    old = (account.get("rehome") or {}).get("from")
+    if not old or old.lower() != (state["mail"] or "").lower():
+        return None, Transition([], "not re-homed")
+    until = None if forward_days is None else ldap_time(now + datetime.timedelta(days=forward_days))
+    info = {"id": account["id"], "from": old, "to": account["address"], "forward_until": until}
+    ends = "for ever" if until is None else f"until {until[:4]}-{until[4:6]}-{until[6:8]}"
+    return info, Transition(_forward(state, old, account["address"], until),
+                            f"re-homed: {old} -> {account['address']}, the old address delivers {ends}")
 
 
 def handed_over(state, delegates):

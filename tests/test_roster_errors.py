@@ -103,7 +103,8 @@ def test_the_error_message_lists_every_problem():
 
 
 @pytest.mark.parametrize("existing, expected", [
-    ({"GL-0001": "a@other.vn"}, "existing[GL-0001]: 'a@other.vn' is outside the domain"),
+    ({"GL-0001": "a@other.vn"}, "existing[GL-0001]: a@other.vn is outside the domain gialai.gov.vn; to re-home "
+                                "the accounts of other.vn into it, list other.vn in legacy_domains"),
     ({"GL-0001": "a", "GL-0002": "a"}, "existing[GL-0002]: a is also the address of GL-0001"),
     ("GL-0001=a", "existing: must map account ids to their addresses"),
 ])

@@ -270,6 +270,33 @@ def test_a_transfer_keeps_the_mailbox_and_reserves_the_old_address(current, acco
     assert attrs(change) == expected
 
 
+@pytest.mark.parametrize("current, forward_days, expected", [
+    # For ever: no end is written.
+    (dict(), None, {("replace", "mailStorage"): [OLD], ("replace", "mailFormerAddress"): [OLD],
+                    ("replace", "mailForward"): [OLD]}),
+    # A transfer's forward that was to end now delivers for ever too: one end per account.
+    (dict(mailStorage=OLD, mailFormerAddress=["x@gialai.gov.vn"], mailForward=["x@gialai.gov.vn"],
+          mailForwardUntil="20250401080000Z"), None,
+     {("replace", "mailFormerAddress"): ["x@gialai.gov.vn", OLD], ("replace", "mailForward"): ["x@gialai.gov.vn", OLD],
+      ("delete", "mailForwardUntil"): None}),
+    # With a period, the later end of the two.
+    (dict(mailStorage=OLD, mailFormerAddress=["x@gialai.gov.vn"], mailForward=["x@gialai.gov.vn"],
+          mailForwardUntil="20300401080000Z"), 10,
+     {("replace", "mailFormerAddress"): ["x@gialai.gov.vn", OLD], ("replace", "mailForward"): ["x@gialai.gov.vn", OLD]}),
+    # A forward for ever stays so when another address is re-homed with a period.
+    (dict(mailStorage=OLD, mailFormerAddress=["x@gialai.gov.vn"], mailForward=["x@gialai.gov.vn"]), 10,
+     {("replace", "mailFormerAddress"): ["x@gialai.gov.vn", OLD], ("replace", "mailForward"): ["x@gialai.gov.vn", OLD]}),
+])
+def test_a_rehoming_forwards_the_old_address(current, forward_days, expected):
+    info, change = state.rehome(entry(**current), roster_account(address=NEW, rehome={"from": OLD}), day(0),
+                                forward_days)
+    assert (info["from"], info["to"]) == (OLD, NEW)
+    assert attrs(change) == expected
+    # Not re-homed, or done already: nothing.
+    assert state.rehome(entry(**current), roster_account(address=NEW), day(0), None)[0] is None
+    assert state.rehome(entry(mail=NEW), roster_account(address=NEW, rehome={"from": OLD}), day(0), None)[0] is None
+
+
 @pytest.mark.parametrize("before, after, handed", [
     ([], [], False), (["uid=GL-8,ou=people"], ["uid=GL-8,ou=people"], False),
     (["uid=GL-8,ou=people"], ["uid=GL-9,ou=people"], True), ([], ["uid=GL-9,ou=people"], True),
