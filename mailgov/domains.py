@@ -31,6 +31,12 @@ def read_domains(roster, domain, problems):
             else:
                 found[name] = where
                 names.append(name)
+    notice = roster.get("legacy_notice", False) if isinstance(roster, dict) else False
+    if not isinstance(notice, bool):
+        problems.append(f"legacy_notice: {notice!r} must be true (old addresses in the legacy domains answer "
+                        "senders with the new one) or false")
+    elif notice and not lists["legacy_domains"]:
+        problems.append("legacy_notice: true needs legacy_domains, the domains whose old addresses answer")
     return lists["legacy_domains"], lists["alias_domains"]
 
 

@@ -50,6 +50,9 @@ def test_old_addresses_in_legacy_domains_are_aliases_of_their_owners():
     (dict(roster(), alias_domains=["sct.binhdinh.gov.vn"]),
      "alias_domains[0]: sct.binhdinh.gov.vn is listed twice (also legacy_domains[1]); list each domain once"),
     (dict(roster(), alias_domains="gialai.vn"), "alias_domains: must be a list"),
+    (dict(roster(), legacy_notice="yes"), "legacy_notice: 'yes' must be true (old addresses in the legacy "
+                                          "domains answer senders with the new one) or false"),
+    (dict(roster(legacy=()), legacy_notice=True), "legacy_notice: true needs legacy_domains"),
 ])
 def test_bad_legacy_addresses_are_refused_with_their_place(data, expected):
     with pytest.raises(RosterError) as err:

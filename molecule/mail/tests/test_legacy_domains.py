@@ -1,13 +1,19 @@
 """The other domains of the demo roster. Bình Định's, merged into Gia Lai in 2025 (legacy_domains):
 old addresses deliver to their owners' mailboxes and are sent as by them; nothing else exists
-there. gialai.vn (alias_domains): every address of gialai.gov.vn exists there too."""
+there; whoever writes to one hears the new address (legacy_notice). gialai.vn (alias_domains):
+every address of gialai.gov.vn exists there too."""
 
 import email
 import email.policy
+import re
 import smtplib
+import time
+import uuid
 
 import pytest
-from conftest import OUTSIDER, Dialog, deliver, fetch_by_subject, set_password, submit, testinfra_hosts, unique
+from conftest import (
+    OUTSIDER, Dialog, deliver, fetch_by_subject, queue, set_password, submit, testinfra_hosts, unique, wait_for,
+)
 
 __all__ = ["testinfra_hosts"]
 
@@ -38,6 +44,38 @@ def test_mail_to_an_old_address_arrives_in_the_new_mailbox(host, server, tls, ol
     message = email.message_from_bytes(found[0], policy=email.policy.default)
     assert message["To"] == old and message["Subject"] == subject
     assert "Sở Nội vụ tỉnh Bình Định" in message.get_content()
+
+
+def test_a_sender_to_an_old_address_hears_the_new_one_once_in_vietnamese(host, server, tls, hanh):
+    sender = f"vanthu.{uuid.uuid4().hex[:8]}@example.com"
+    before = {entry["queue_id"] for entry in queue(host)}
+
+    def replies():
+        return [e for e in queue(host) if e["queue_id"] not in before and e["sender"] == ""
+                and [r["address"] for r in e["recipients"]] == [sender]]
+
+    try:
+        # Replies to other servers wait in the queue, where the test reads them.
+        host.check_output("postconf -e defer_transports=smtp && postfix reload")
+        for to in (OLD, OLD, hanh.address):  # the old address twice, then the new one
+            subject = unique("Công văn gửi Sở Nội vụ")
+            assert deliver(server, tls, sender, [to], letter(sender, to, subject)) == {}
+            assert len(fetch_by_subject(server, tls, hanh.address, hanh.password, subject)) == 1
+        (reply,) = wait_for(replies)
+        time.sleep(2)
+        assert len(replies()) == 1  # once for this sender, and not for mail to the new address
+        raw = host.check_output("postcat -hb -q %s", reply["queue_id"])
+        message = email.message_from_string(raw, policy=email.policy.default)
+        assert message["From"] == OLD and message["To"] == sender
+        assert message["Subject"] == f"Địa chỉ thư {OLD} đã chuyển sang {hanh.address}"
+        assert f"Địa chỉ thư điện tử {OLD} nay đã chuyển sang {hanh.address}." in message.get_content()
+        assert message["Auto-Submitted"].startswith("auto-replied")
+        assert "d=binhdinh.gov.vn;" in re.sub(r"\s", "", message["DKIM-Signature"])
+    finally:
+        for entry in queue(host):
+            if entry["queue_id"] not in before:
+                host.run("postsuper -d %s", entry["queue_id"])
+        host.run("postconf -X defer_transports; postfix reload")
 
 
 def test_no_other_address_exists_in_a_legacy_domain(server, tls):
