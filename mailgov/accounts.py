@@ -128,7 +128,7 @@ def render_directory(roster, existing=None, policy=None):
     # A dissolved unit leaves the tree; its mailbox stays, as one of its successor's.
     live = [u for u in units.values() if u.successor is None]
     tree = [_unit_entry(u, book.domain) for u in sorted(live, key=lambda u: (len(u.chain), u.index))]
-    return {"units": tree, "accounts": _accounts(rules, units, people, aliases, book)}
+    return {"units": tree, "accounts": _accounts(rules, units, people, aliases, book), "legacy_domains": legacy}
 
 
 def _read(roster, policy, problems):

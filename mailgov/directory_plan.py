@@ -300,13 +300,26 @@ def _update_account(ctx, account, dn, current):
     info, rehomed = states.rehome(state, account, ctx.now, ctx.rehome_days)
     if info:
         ctx.plan.summary["rehomed"].append(info)
+    reserved = states.reserve_old_aliases(state, account, ctx.legacy)
     handed = _handover(ctx, account, state, desired, what)
-    for transition in (change, moved, rehomed, handed):
-        mods += transition.mods
+    for transition in (change, moved, rehomed, reserved, handed):
+        mods = _merge_formers(mods, transition.mods)
         reasons += [transition.reason] if transition.mods else []
     _count(ctx.plan.summary, account, state, what, bool(mods))
     if mods:
         _modify(ctx, dn, current, mods, reasons)
+
+
+def _merge_formers(mods, more):
+    """mods followed by more; two replacements of mailFormerAddress become one with the addresses of both."""
+    result = list(mods)
+    for mod in more:
+        at = next((i for i, m in enumerate(result) if m[:2] == mod[:2] == ("replace", "mailFormerAddress")), None)
+        if at is None:
+            result.append(mod)
+        else:
+            result[at] = ("replace", "mailFormerAddress", list(dict.fromkeys([*result[at][2], *mod[2]])))
+    return result
 
 
 def _accounts(ctx, accounts, found):
@@ -353,6 +366,7 @@ def plan(rendered, entries, policy, base_dn, mail_host, password, now):
 
     ctx = Context(result, policy, mail_host, checked, now)
     ctx.seed = password is not None
+    ctx.legacy = set(rendered.get("legacy_domains") or [])
     _containers(result, entries)
     units = _units(result, rendered["units"], units)
     _accounts(ctx, rendered["accounts"], accounts)

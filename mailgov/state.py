@@ -112,6 +112,7 @@ def read(entry):
         "former": [a.lower() for a in entry.get("mailFormerAddress") or []],
         "forwards": [a.lower() for a in entry.get("mailForward") or []],
         "forward_until": parse_time(first("mailForwardUntil")),
+        "aliases": [a.lower() for a in entry.get("mailAlias") or []],
         # As written, for the transitions that keep them.
         "transfer_attrs": {attr: list(entry.get(attr) or []) for attr in TRANSFER},
     }
@@ -339,6 +340,22 @@ def _forward(state, old, address, until):
     }
     return [("replace", attr, values) if values else ("delete", attr, None)
             for attr, values in want.items() if sorted(values) != sorted(have[attr])]
+
+
+def reserve_old_aliases(state, account, legacy):
+    """Old addresses in a legacy domain that the roster no longer gives: reserved for good
+    (mailFormerAddress), so nobody else is ever given them; mail to them answers 5.1.6 with the
+    account's address."""
+    kept = {a.lower() for a in account.get("aliases") or []}
+    gone = [a for a in state["aliases"] if a not in kept and a.partition("@")[2] in legacy]
+    have = state["transfer_attrs"]["mailFormerAddress"]
+    want = have
+    for address in gone:
+        want = _plus(want, address)
+    if want == have:
+        return Transition([], "no old address left the roster")
+    return Transition([("replace", "mailFormerAddress", want)],
+                      f"{', '.join(gone)} no longer in the roster: reserved for good, mail to it refused with the new address")
 
 
 def rehome(state, account, now, forward_days):

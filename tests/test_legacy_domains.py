@@ -8,6 +8,7 @@ from mailgov.accounts import render
 from mailgov.errors import RosterError
 from mailgov.domains import read_domains
 from rosters import SMALL_ROSTER
+from test_directory_plan import apply, sync
 
 
 def roster(legacy=("binhdinh.gov.vn", "sct.binhdinh.gov.vn"), **aliases):
@@ -58,3 +59,20 @@ def test_bad_legacy_addresses_are_refused_with_their_place(data, expected):
     with pytest.raises(RosterError) as err:
         render(data)
     assert any(expected in p for p in err.value.problems), err.value.problems
+
+
+def test_an_old_address_taken_out_of_the_roster_stays_reserved_for_its_owner():
+    before = apply({}, sync(roster(GL_0001=["quynhhtn@binhdinh.gov.vn"]), {})[0])
+    operations, _ = sync(roster(), before)
+    after = apply(before, operations)
+    entry = next(e for e in after.values() if e.get("uid") == ["GL-0001"])
+    assert "mailAlias" not in entry and entry["mailFormerAddress"] == ["quynhhtn@binhdinh.gov.vn"]
+    assert any("quynhhtn@binhdinh.gov.vn no longer in the roster: reserved for good" in s["reason"]
+               for s in operations if s["op"] == "modify")
+    assert not [s for s in sync(roster(), after)[0] if s["op"] != "barrier"]
+    # Nobody else is given it; its owner may have it back.
+    with pytest.raises(RosterError, match=r"people\[1\]\.aliases\[0\]: quynhhtn@binhdinh\.gov\.vn is already the "
+                                          r"address of GL-0001 \(former address\)"):
+        sync(roster(GL_0002=["quynhhtn@binhdinh.gov.vn"]), after)
+    back = apply(after, sync(roster(GL_0001=["quynhhtn@binhdinh.gov.vn"]), after)[0])
+    assert next(e for e in back.values() if e.get("uid") == ["GL-0001"])["mailAlias"] == ["quynhhtn@binhdinh.gov.vn"]

@@ -3,12 +3,13 @@ were given under another province's rules get the form Gia Lai's rules give, pre
 --check --diff and applied in one run; a pinned address stays; each keeps mailbox, mail and
 password, and the old address still delivers and may still send."""
 
+import json
 import re
 
 import pytest
 import yaml
 from conftest import (
-    DEMO, OUTSIDER, deliver, directory_entry, fetch_by_subject, maildir, password_rows, playbook, set_password,
+    DEMO, OUTSIDER, days_ahead, deliver, directory_entry, fetch_by_subject, maildir, password_rows, playbook, set_password,
     submit, testinfra_hosts, unique,
 )
 
@@ -85,6 +86,11 @@ def test_a_rehoming_is_previewed_then_applied_and_leaves_pinned_addresses_alone(
     message = f"From: {OLD}\r\nTo: {NEW}\r\nSubject: {sent}\r\n\r\nXin chào.\r\n".encode()
     assert submit(server, tls, ha, [NEW], message, sender=OLD) == {}
     assert f"From: {OLD}".encode() in fetch_by_subject(server, tls, NEW, ha.password, sent)[0]
+
+    # Two years on, the lifecycle job would end no forward: the old address delivers for ever.
+    ahead = days_ahead(730).isoformat(timespec="seconds")
+    job = json.loads(host.check_output(f"mailgov-lifecycle --json --dry-run --now {ahead} --account {NEW}"))
+    assert "end forward" not in [a["action"] for a in job["actions"]], job
 
     # A second run changes nothing.
     _, out = apply_roster(tmp_path, "again", unpinned, DERIVE)
