@@ -10,7 +10,7 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
-from mailgov import accounts, passwords, policy, sizes, text, workdays
+from mailgov import accounts, domains, passwords, policy, sizes, text, workdays
 from mailgov.errors import RosterError
 
 
@@ -38,6 +38,17 @@ def mail_policy(roster):
         return policy.resolve(spec, domain)
     except RosterError as err:
         raise AnsibleFilterError(f"mail_policy: the policy has {err}") from None
+
+
+def mail_domains(roster):
+    roster = _plain(roster)
+    main = mail_policy(roster)["domain"]
+    problems = []
+    legacy, alias = domains.read_domains(roster, main, problems)
+    if problems:
+        raise AnsibleFilterError("mail_domains: the roster has " + str(RosterError(problems)))
+    return {"domain": main, "legacy": legacy, "alias": alias,
+            "moved_notice": legacy if roster.get("legacy_notice") else []}
 
 
 def vn_ascii(value):
@@ -94,6 +105,7 @@ class FilterModule:
         return {
             "render_accounts": render_accounts,
             "mail_policy": mail_policy,
+            "mail_domains": mail_domains,
             "vn_ascii": vn_ascii,
             "size_bytes": size_bytes,
             "password_problems": password_problems,

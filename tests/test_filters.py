@@ -19,8 +19,8 @@ FILTERS = FilterModule().filters()
 
 
 def test_filter_names():
-    assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "password_problems",
-                            "initial_password", "initial_password_list", "notice_problems"}
+    assert set(FILTERS) == {"render_accounts", "mail_policy", "mail_domains", "vn_ascii", "size_bytes",
+                            "password_problems", "initial_password", "initial_password_list", "notice_problems"}
 
 
 @pytest.mark.parametrize("name, args, message", [
@@ -29,6 +29,8 @@ def test_filter_names():
     ("size_bytes", ("lots",), "size_bytes: 'lots' is not a size"),
     ("vn_ascii", (42,), "vn_ascii: expects text, got 42"),
     ("mail_policy", ("nowhere",), "mail_policy: the policy has 1 problem"),
+    ("mail_domains", ({"policy": "gialai", "legacy_domains": ["Gia Lai"]},),
+     "mail_domains: the roster has 1 problem:\n  - legacy_domains[0]: 'Gia Lai' is not a domain name"),
     ("initial_password_list", ([{"uid": "GL-1"}], "seed", {"min_length": 12}),
      "initial_password_list: expects a list of mappings with address and id"),
 ])
@@ -93,6 +95,18 @@ def test_filters_work_in_a_playbook(ansible_run):
     accounts = {a["id"]: a for a in json.loads(out.read_text(encoding="utf-8"))}
     assert accounts["GL-0001"]["address"] == "quynhhtn.stttt@gialai.gov.vn"
     assert accounts["GL-0001"]["display_name"] == "Hoàng Thị Như Quỳnh"
+
+
+@pytest.mark.parametrize("roster, expected", [
+    ({"policy": "gialai"}, {"domain": "gialai.gov.vn", "legacy": [], "alias": [], "moved_notice": []}),
+    ({"policy": "gialai", "legacy_domains": [" BinhDinh.gov.vn"], "alias_domains": ["gialai.vn"], "legacy_notice": True},
+     {"domain": "gialai.gov.vn", "legacy": ["binhdinh.gov.vn"], "alias": ["gialai.vn"],
+      "moved_notice": ["binhdinh.gov.vn"]}),
+    ({"policy": "gialai", "domain": "sct.gialai.gov.vn", "legacy_domains": ["binhdinh.gov.vn"]},
+     {"domain": "sct.gialai.gov.vn", "legacy": ["binhdinh.gov.vn"], "alias": [], "moved_notice": []}),
+])
+def test_mail_domains_reads_the_domains_as_the_sync_does(roster, expected):
+    assert FILTERS["mail_domains"](roster) == expected
 
 
 @pytest.mark.parametrize("name", sorted(FILTERS))
