@@ -118,8 +118,7 @@ def check(policy):
         if not isinstance(fixed, dict) or not fixed.get("local_part") or not fixed.get("name"):
             problems.append(f"policy.fixed_mailboxes[{i}]: needs local_part and name")
     _check_periods(policy, problems)
-    _check_transfer(policy, problems)
-    _check_rehome(policy, problems)
+    _check_address_sections(policy, problems)
     if policy["report"].get("period") not in ("quarter", "half-year"):
         problems.append("policy.report.period: must be 'quarter' or 'half-year'")
     if problems:
@@ -247,26 +246,25 @@ def _check_periods(policy, problems):
                         f"max_age_days ({max_age})")
 
 
-def _check_transfer(policy, problems):
-    transfer = policy.get("transfer")
-    if not isinstance(transfer, dict):
-        problems.append("policy.transfer: must be a mapping with address and forward_days")
-        return
-    if transfer.get("address") not in TRANSFER_ADDRESS:
-        problems.append(f"policy.transfer.address: {transfer.get('address')!r} must be 'keep' (a person "
-                        "moved to another unit keeps the address) or 'new' (gets one in the new unit)")
-    _days(transfer.get("forward_days"), "policy.transfer.forward_days", problems, allow_off=False)
+# The sections that say what happens to an old address: (the key of the choice, its choices and
+# what each means, whether forward_days may be null: for ever).
+ADDRESS_SECTIONS = {
+    "transfer": ("address", "'keep' (a person moved to another unit keeps the address) or 'new' "
+                 "(gets one in the new unit)", TRANSFER_ADDRESS, False),
+    "rehome": ("addresses", "'keep' (addresses already given stay) or 'derive' (people get the address "
+               "the rules give now)", REHOME_ADDRESSES, True),
+}
 
 
-def _check_rehome(policy, problems):
-    rehome = policy.get("rehome")
-    if not isinstance(rehome, dict):
-        problems.append("policy.rehome: must be a mapping with addresses and forward_days")
-        return
-    if rehome.get("addresses") not in REHOME_ADDRESSES:
-        problems.append(f"policy.rehome.addresses: {rehome.get('addresses')!r} must be 'keep' (addresses "
-                        "already given stay) or 'derive' (people get the address the rules give now)")
-    _days(rehome.get("forward_days"), "policy.rehome.forward_days", problems)
+def _check_address_sections(policy, problems):
+    for name, (key, meaning, choices, for_ever) in ADDRESS_SECTIONS.items():
+        section = policy.get(name)
+        if not isinstance(section, dict):
+            problems.append(f"policy.{name}: must be a mapping with {key} and forward_days")
+            continue
+        if section.get(key) not in choices:
+            problems.append(f"policy.{name}.{key}: {section.get(key)!r} must be {meaning}")
+        _days(section.get("forward_days"), f"policy.{name}.forward_days", problems, allow_off=for_ever)
 
 
 def compile_template(template):
