@@ -10,7 +10,7 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
-from mailgov import accounts, passwords, policy, sizes, text, workdays
+from mailgov import accounts, domains, passwords, policy, sizes, text, workdays
 from mailgov.errors import RosterError
 
 
@@ -51,6 +51,13 @@ def size_bytes(value):
         return sizes.size_bytes(value)
     except ValueError as err:
         raise AnsibleFilterError(f"size_bytes: {err}") from None
+
+
+def mail_client_names(domain, *others):
+    try:
+        return domains.client_names(domain, *(_plain(group) for group in others))
+    except (TypeError, ValueError) as err:
+        raise AnsibleFilterError(f"mail_client_names: {err}") from None
 
 
 def password_problems(password, rules):
@@ -96,6 +103,7 @@ class FilterModule:
             "mail_policy": mail_policy,
             "vn_ascii": vn_ascii,
             "size_bytes": size_bytes,
+            "mail_client_names": mail_client_names,
             "password_problems": password_problems,
             "initial_password": initial_password,
             "initial_password_list": initial_password_list,

@@ -19,7 +19,7 @@ FILTERS = FilterModule().filters()
 
 
 def test_filter_names():
-    assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "password_problems",
+    assert set(FILTERS) == {"render_accounts", "mail_policy", "vn_ascii", "size_bytes", "mail_client_names", "password_problems",
                             "initial_password", "initial_password_list", "notice_problems"}
 
 
