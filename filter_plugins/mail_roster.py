@@ -64,6 +64,13 @@ def size_bytes(value):
         raise AnsibleFilterError(f"size_bytes: {err}") from None
 
 
+def mail_client_names(domain, *others):
+    try:
+        return domains.client_names(domain, *(_plain(group) for group in others))
+    except (TypeError, ValueError) as err:
+        raise AnsibleFilterError(f"mail_client_names: {err}") from None
+
+
 def password_problems(password, rules):
     rules = _plain(rules)
     if not (isinstance(rules, dict) and "password" in rules and "domain" in rules):
@@ -108,6 +115,7 @@ class FilterModule:
             "mail_domains": mail_domains,
             "vn_ascii": vn_ascii,
             "size_bytes": size_bytes,
+            "mail_client_names": mail_client_names,
             "password_problems": password_problems,
             "initial_password": initial_password,
             "initial_password_list": initial_password_list,

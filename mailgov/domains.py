@@ -57,3 +57,24 @@ def alias_address(value, domain, legacy, where, problems):
             return local, dom
     local = rosters.address_local(value, domain, where, problems)
     return None if local is None else (local, domain)
+
+
+# The names mail clients reach the server at, in each domain it serves: the old MX and the
+# client settings (mail.), Thunderbird's autoconfig and Outlook's autodiscover.
+CLIENT_PREFIXES = ("mail", "autoconfig", "autodiscover")
+
+
+def client_names(domain, *others, prefixes=CLIENT_PREFIXES):
+    """The server certificate's names for mail clients: each prefix under the roster's domain,
+    then under each other domain (alias and legacy lists, in their order), once each."""
+    names = []
+    domains = [domain] + [name for group in others for name in (group or [])]
+    for index, value in enumerate(domains):
+        name = value.strip().lower().rstrip(".") if isinstance(value, str) else None
+        if not name or not DOMAIN_PATTERN.match(name):
+            raise ValueError(f"{value!r} is not a domain name such as gialai.gov.vn"
+                             + ("" if index == 0 else f" (domain {index + 1} of {len(domains)})"))
+        for prefix in prefixes:
+            if f"{prefix}.{name}" not in names:
+                names.append(f"{prefix}.{name}")
+    return names

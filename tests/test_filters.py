@@ -19,8 +19,9 @@ FILTERS = FilterModule().filters()
 
 
 def test_filter_names():
-    assert set(FILTERS) == {"render_accounts", "mail_policy", "mail_domains", "vn_ascii", "size_bytes",
-                            "password_problems", "initial_password", "initial_password_list", "notice_problems"}
+    assert set(FILTERS) == {"render_accounts", "mail_policy", "mail_domains", "mail_client_names", "vn_ascii",
+                            "size_bytes", "password_problems", "initial_password", "initial_password_list",
+                            "notice_problems"}
 
 
 @pytest.mark.parametrize("name, args, message", [
