@@ -8,6 +8,7 @@ import copy
 
 import pytest
 from mailgov import directory_plan as dp
+from mailgov import roster as rosters
 from mailgov.accounts import render_directory
 from mailgov.errors import RosterError
 from mailgov.naming import Namer
@@ -135,7 +136,6 @@ def test_an_account_whose_local_part_is_taken_in_the_new_domain_is_named():
 def test_namer_gives(name, unit, local, gives):
     data = merged("derive", people=[{"id": "X", "name": name, "unit": unit}])
     policy = resolve(data["policy"], data["domain"])
-    from mailgov import roster as rosters
     units, people, _ = rosters.read(data)
     namer = Namer(policy)
     for u in sorted(units.values(), key=lambda u: len(u.chain)):
