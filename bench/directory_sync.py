@@ -33,6 +33,7 @@ from stack import Container  # noqa: E402
 
 CONTAINER = "mailgov-bench"
 BASE_DN = "dc=gialai,dc=gov,dc=vn"
+DOMAIN_DN = f"ou=gialai.gov.vn,{BASE_DN}"  # the roster's domain's branch
 LOOP_PLAY = """
 - name: Add accounts one task item at a time
   hosts: {host}
@@ -102,8 +103,8 @@ def main():
         units = max(1, args.accounts // 20)
         roster = generate(people=args.accounts - units, units=units)
         server.roster(roster)
-        server.exec(f"for ou in people mailboxes units loop; do "
-                    f"ldapdelete -Q -Y EXTERNAL -H ldapi:/// -r ou=$ou,{BASE_DN} 2>/dev/null; done; true")
+        server.exec(f"for dn in {DOMAIN_DN} ou=loop,{BASE_DN}; do "
+                    f"ldapdelete -Q -Y EXTERNAL -H ldapi:/// -r $dn 2>/dev/null; done; true")
 
         sync_args = ("playbooks/accounts.yml", "-e", f"accounts_password_dir={passwords}")
         first = server.playbook(*sync_args)
@@ -120,7 +121,7 @@ def main():
         server.exec(f"printf 'dn: ou=loop,{BASE_DN}\\nobjectClass: organizationalUnit\\nou: loop\\n' "
                     f"| ldapadd -Q -Y EXTERNAL -H ldapi:///")
         loop = server.playbook(str(loop_file), "-e", f"@{vars_file}")
-        count = int(server.exec(f"ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b ou=people,{BASE_DN} -LLL '(uid=*)' 1.1 "
+        count = int(server.exec(f"ldapsearch -Q -Y EXTERNAL -H ldapi:/// -b ou=people,{DOMAIN_DN} -LLL '(uid=*)' 1.1 "
                                 "| grep -c '^dn:'", capture=True).strip())
         if not args.keep:
             server.remove()

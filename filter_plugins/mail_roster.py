@@ -10,7 +10,7 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
-from mailgov import accounts, domains, passwords, policy, sizes, text, workdays
+from mailgov import accounts, domains, hosting, passwords, policy, sizes, text, workdays
 from mailgov.errors import RosterError
 
 
@@ -47,8 +47,20 @@ def mail_domains(roster):
     legacy, alias = domains.read_domains(roster, main, problems)
     if problems:
         raise AnsibleFilterError("mail_domains: the roster has " + str(RosterError(problems)))
-    return {"domain": main, "legacy": legacy, "alias": alias,
+    return {"domain": main, "legacy": legacy, "alias": alias, "hosted": [d.name for d in _hosted(roster)[1:]],
             "moved_notice": legacy if roster.get("legacy_notice") else []}
+
+
+def _hosted(roster):
+    try:
+        return hosting.read(roster)
+    except RosterError as err:
+        raise AnsibleFilterError("mail_domains: the roster has " + str(err)) from None
+
+
+def mail_policies(roster):
+    """Every mail domain of the roster's server to its resolved policy, the roster's own first."""
+    return {d.name: d.policy for d in _hosted(_plain(roster))}
 
 
 def vn_ascii(value):
@@ -88,15 +100,25 @@ def initial_password(seed, ident, rules):
 
 
 def initial_password_list(issued, seed, rules, address="address", ident="id"):
-    """The operator's CSV (address,id,initial_password) for the accounts in issued, in one call."""
-    issued = _plain(issued)
+    """The operator's CSV (address,id,initial_password) for the accounts in issued, in one call.
+
+    Each password is derived from the account's address, with rules: one password section, or a
+    mapping of each domain to its own (mail_policies)."""
+    issued, rules = _plain(issued), _plain(rules)
     if not isinstance(issued, list) or not all(isinstance(a, dict) and address in a and ident in a for a in issued):
         raise AnsibleFilterError(f"initial_password_list: expects a list of mappings with {address} and {ident}")
+    by_domain = None if isinstance(rules, dict) and "min_length" in rules else rules
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("address", "id", "initial_password"))
     for account in issued:
-        writer.writerow((account[address].lower(), account[ident], initial_password(seed, account[ident], rules)))
+        mail = account[address].lower()
+        domain = mail.partition("@")[2]
+        if by_domain is not None and domain not in by_domain:
+            raise AnsibleFilterError(f"initial_password_list: {mail} is in none of the domains of rules "
+                                     f"({', '.join(by_domain)})")
+        own = rules if by_domain is None else by_domain[domain].get("password")
+        writer.writerow((mail, account[ident], initial_password(seed, mail, own)))
     return out.getvalue()
 
 
@@ -113,6 +135,7 @@ class FilterModule:
             "render_accounts": render_accounts,
             "mail_policy": mail_policy,
             "mail_domains": mail_domains,
+            "mail_policies": mail_policies,
             "vn_ascii": vn_ascii,
             "size_bytes": size_bytes,
             "mail_client_names": mail_client_names,

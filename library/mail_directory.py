@@ -9,8 +9,13 @@ description:
     those addresses as O(existing) (so an address never changes once given), and adds,
     modifies, locks, unlocks and recalls entries so that the directory matches, in one call.
   - The whole roster is checked first; when anything is wrong, nothing is written.
-  - People are C(uid=<id>,ou=people), unit and fixed mailboxes C(uid=<id>,ou=mailboxes), and
-    the units a tree of C(ou=<id>) entries under C(ou=units), each under its parent.
+  - Each mail domain of the server (the roster's own and each in its C(hosted) list, with its own
+    policy) has a branch C(ou=<domain>) right below O(base_dn). In it, people are
+    C(uid=<id>,ou=people), unit and fixed mailboxes C(uid=<id>,ou=mailboxes), and the units a tree
+    of C(ou=<id>) entries under C(ou=units), each under its parent. A directory made before,
+    with those three right below O(base_dn), is moved under the roster's own domain in place
+    (C(relocated)). Accounts of a hosted domain get its password policy (C(pwdPolicySubentry):
+    C(cn=<domain>,ou=policies)); those of a domain no longer hosted are recalled.
   - A locked or recalled account gets C(pwdAccountLockedTime=000001010000Z), so it cannot log
     in; it keeps its entry, its address and its mail. An account in the directory that is no
     longer in the roster is recalled, never deleted.
@@ -37,9 +42,10 @@ description:
     have passed since then. Reopening, like unlocking an account the roster had locked, gives a
     new initial password (derived like a new account's) with C(pwdReset=TRUE). Who locked an
     account is told by C(mailStatus) and C(mailStatusReason), as C(mailgov.state) describes.
-  - The policy is resolved on the host from the roster (C(mailgov.policy.resolve)); the package
+  - The policies are resolved on the host from the roster (C(mailgov.policy.resolve)); the package
     C(mailgov) is installed there by the role C(mailgov_package) (C(playbooks/site.yml)).
-  - The changes are computed first as a plan (C(mailgov.directory_plan)), then written; with
+  - The changes are computed first as a plan (C(mailgov.server_plan), each domain's by
+    C(mailgov.directory_plan)), then written; with
     C(--diff) the plan is shown entry by entry, each change with its reason.
 options:
   roster:
@@ -49,7 +55,7 @@ options:
     type: dict
     required: true
   base_dn:
-    description: The directory suffix, such as C(dc=gialai,dc=gov,dc=vn).
+    description: The directory suffix, such as C(dc=gialai,dc=gov,dc=vn); each domain's branch is below it.
     type: str
     required: true
   server_uri:
@@ -135,8 +141,16 @@ units:
   description: Counts of unit entries C(added), C(updated), C(moved) and C(removed).
   type: dict
   returned: always
+domains:
+  description: The mail domains whose branches the roster has, its own first.
+  type: list
+  returned: always
+relocated:
+  description: The branches of a directory made before several domains, moved under the roster's own domain now.
+  type: list
+  returned: always
 accounts:
-  description: How many accounts the roster renders.
+  description: How many accounts the roster renders, in every domain.
   type: int
   returned: always
 """
@@ -147,11 +161,9 @@ import datetime  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 try:
-    from mailgov import directory_plan, policy as policies
-    from mailgov.accounts import render_directory
+    from mailgov import hosting, policy as policies, server_plan
     from mailgov.errors import DirectoryError, PlanError, RosterError, TransitionError
     from mailgov.ldap import Connection
-    from mailgov.passwords import derived_password
 except ImportError as err:
     MISSING = str(err)
 else:
@@ -160,12 +172,12 @@ else:
 ATTRS = ("objectClass", "pwdAccountLockedTime", "mailStatusReason", "mailStatusChanged", "mailStatus",
          "mailStorage", "mailFormerAddress", "mailForward", "mailForwardUntil", "uid", "cn", "sn", "givenName",
          "displayName", "mail", "mailAlias", "mailQuota", "mailKind", "mailUnit", "mailDelegate", "mailHost",
-         "mailSuccessor", "ou")
+         "mailSuccessor", "ou", "pwdPolicySubentry")
 UNIT_ATTRS = ("objectClass", "ou", "description", "displayName", "mailUnit", "mailUnitType", "mail")
 
 
-def read_directory(conn, base):
-    """Every entry the plan needs: the three branches, the accounts and the units."""
+def read_branches(conn, base):
+    """The entries of one domain's branch (or, in a directory made before, of the suffix)."""
     entries = {}
     for ou in ("people", "mailboxes", "units"):
         entries.update(conn.search(f"ou={ou},{base}", "base", attrs=["objectClass", "ou"]))
@@ -175,17 +187,27 @@ def read_directory(conn, base):
     return entries
 
 
-def compute(module, entries):
+def read_directory(conn, suffix, roster, policy):
+    """Every entry the plan needs: each domain's branch, the roster's and those the directory has."""
+    entries = conn.search(suffix, "one", "(&(objectClass=organizationalUnit)(associatedDomain=*))",
+                          ["objectClass", "ou", "associatedDomain"])
+    names = [d.name for d in hosting.read(roster, policy)]
+    names += [e["associatedDomain"][0].lower() for e in entries.values() if e["associatedDomain"][0].lower() not in names]
+    entries.update(read_branches(conn, suffix))
+    for name in names:
+        entries.update(read_branches(conn, hosting.domain_dn(name, suffix)))
+    return entries
+
+
+def compute(module, conn):
     """The plan for the roster and the directory; fails the task, with nothing written, on bad input."""
     params = module.params
     roster = params["roster"]
-    seed = params["initial_password_seed"]
     try:
         policy = policies.resolve(roster.get("policy"), roster.get("domain"))
-        rendered = render_directory(roster, directory_plan.existing(entries), policy=policy)
-        password = (lambda ident: derived_password(seed, ident, policy["password"])) if seed else None
-        return directory_plan.plan(rendered, entries, policy, params["base_dn"], params["mail_host"], password,
-                                   datetime.datetime.now(datetime.timezone.utc))
+        entries = read_directory(conn, params["base_dn"], roster, policy)
+        return server_plan.plan(roster, entries, params["base_dn"], params["mail_host"],
+                                params["initial_password_seed"], datetime.datetime.now(datetime.timezone.utc), policy)
     except RosterError as err:
         module.fail_json(msg=f"mail_directory: the roster has {err}; nothing was changed", problems=err.problems)
     except (PlanError, TransitionError) as err:
@@ -211,14 +233,14 @@ def main():
     params = module.params
     try:
         conn = Connection(params["server_uri"], params["bind_dn"], params["bind_pw"])
-        operations, summary = compute(module, read_directory(conn, params["base_dn"]))
+        operations, summary = compute(module, conn)
         if not module.check_mode:
             conn.apply(operations)
     except DirectoryError as err:
         module.fail_json(msg=f"mail_directory: {err}")
     changed = any(step["op"] != "barrier" for step in operations)
     if module._diff and changed:
-        summary["diff"] = directory_plan.diff(operations, params["base_dn"])
+        summary["diff"] = server_plan.diff(operations, params["base_dn"])
     module.exit_json(changed=changed, **summary)
 
 

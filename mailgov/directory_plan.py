@@ -7,7 +7,7 @@ returns the operations ``mailgov.ldap.Connection.apply`` carries out, in order:
 A barrier waits for every write in flight: parents exist before their children are added, and a
 move is done before anything below it is touched. Accounts' state changes come from
 ``mailgov.state``. Initial passwords are in the operations (so that the password and the unlock are
-one write) but never in what :func:`diff` shows nor in the summary.
+one write) but never in what ``mailgov.server_plan.diff`` shows nor in the summary.
 """
 
 from . import state as states
@@ -15,7 +15,7 @@ from .dn import first_value, rdn
 from .errors import PlanError
 
 MANAGED = ("uid", "cn", "sn", "givenName", "displayName", "mail", "mailAlias", "mailQuota",
-           "mailKind", "mailUnit", "mailDelegate", "mailHost", "ou", "mailSuccessor")
+           "mailKind", "mailUnit", "mailDelegate", "mailHost", "ou", "mailSuccessor", "pwdPolicySubentry")
 UNIT_MANAGED = ("ou", "description", "displayName", "mailUnit", "mailUnitType", "mail")
 ACCOUNT_CLASSES = ("inetOrgPerson", "mailAccount")
 UNIT_CLASSES = ("organizationalUnit", "mailOrgUnit")
@@ -62,7 +62,7 @@ def first_value_of(entry, attr):
     return (entry.get(attr) or [None])[0]
 
 
-def account_attrs(account, person_dn, mail_host):
+def account_attrs(account, person_dn, mail_host, policy_dn=None):
     names = [account["display_name"]]
     if account["ascii_name"] != account["display_name"]:
         names.append(account["ascii_name"])  # found when searched without diacritics
@@ -82,6 +82,8 @@ def account_attrs(account, person_dn, mail_host):
         "mailHost": [mail_host] if mail_host else [],
         "mailSuccessor": [account["successor"]] if account.get("successor") else [],
         "ou": [account["unit_name"]] if account["kind"] == "person" and account["unit_name"] else [],
+        # A hosted domain's password rules (ppolicy); the roster's own domain has the default ones.
+        "pwdPolicySubentry": [policy_dn] if policy_dn else [],
     }
 
 
@@ -145,6 +147,17 @@ def _unit_dn(plan, path):
     return ",".join([rdn("ou", uid) for uid in reversed(path)] + [plan.units])
 
 
+def renamed(entries, old_dn, new_dn):
+    """The entries once old_dn is moved to new_dn: it and those below it have new DNs."""
+    old = old_dn.lower()
+
+    def moved(dn):
+        low = dn.lower()
+        return dn[: len(dn) - len(old_dn)] + new_dn if low == old or low.endswith("," + old) else dn
+
+    return {moved(dn): entry for dn, entry in entries.items()}
+
+
 class Units:
     """The units the directory has, by DN and by id, with the DNs they have after the moves so far."""
 
@@ -157,14 +170,7 @@ class Units:
         self.by_lower = {dn.lower(): e for dn, e in self.entries.items()}
 
     def move(self, old_dn, new_dn):
-        """After a move, the moved entry and those below it have new DNs."""
-        old = old_dn.lower()
-
-        def moved(dn):
-            low = dn.lower()
-            return dn[: len(dn) - len(old_dn)] + new_dn if low == old or low.endswith("," + old) else dn
-
-        self.entries = {moved(dn): entry for dn, entry in self.entries.items()}
+        self.entries = renamed(self.entries, old_dn, new_dn)
         self._index()
 
 
@@ -221,9 +227,10 @@ def _remove_units(plan, units, found):
 class Context:
     """What every account's decision needs besides the account: the time, the policy, passwords."""
 
-    def __init__(self, plan, policy, mail_host, derive, now):
+    def __init__(self, plan, policy, mail_host, derive, now, policy_dn=None):
         # derive(ident) gives an account's initial password (mailgov.passwords, from the run's seed).
         self.plan, self.mail_host, self.now, self.derive = plan, mail_host, now, derive
+        self.policy_dn = policy_dn
         self.wait_days = (policy.get("lifecycle") or {}).get("reopen_wait_days") or 0
         self.forward_days = (policy.get("transfer") or {}).get("forward_days") or 90
         self.rehome_days = (policy.get("rehome") or {}).get("forward_days")
@@ -284,7 +291,7 @@ def _count(summary, account, state, what, changed):
 def _update_account(ctx, account, dn, current):
     """The modifications of an account the directory has: attributes, state, transfer, handover."""
     state = states.read(current)
-    desired = account_attrs(account, ctx.person_dn, ctx.mail_host)
+    desired = account_attrs(account, ctx.person_dn, ctx.mail_host, ctx.policy_dn)
     mods = changes(current, desired, MANAGED)
     classes = _missing_classes(current, ACCOUNT_CLASSES)
     mods += [("add", "objectClass", classes)] if classes else []
@@ -333,7 +340,7 @@ def _accounts(ctx, accounts, found):
         if entry is None:
             base = plan.people if account["kind"] == "person" else plan.mailboxes
             _add_account(ctx, account, f"{rdn('uid', account['id'])},{base}",
-                         account_attrs(account, ctx.person_dn, ctx.mail_host))
+                         account_attrs(account, ctx.person_dn, ctx.mail_host, ctx.policy_dn))
         else:
             _update_account(ctx, account, *entry)
     for uid, (dn, current) in by_uid.items():  # no longer in the roster
@@ -343,7 +350,7 @@ def _accounts(ctx, accounts, found):
             _modify(ctx, dn, current, change.mods, [change.reason])
 
 
-def plan(rendered, entries, policy, base_dn, mail_host, password, now):
+def plan(rendered, entries, policy, base_dn, mail_host, password, now, policy_dn=None):
     """The operations and the summary that bring the directory (entries) to match the roster.
 
     password(ident) gives the initial password of an account (None: no seed, and then no account
@@ -364,7 +371,7 @@ def plan(rendered, entries, policy, base_dn, mail_host, password, now):
             raise PlanError(f"initial_password_seed is needed to give {ident} a new initial password")
         return password(ident)
 
-    ctx = Context(result, policy, mail_host, checked, now)
+    ctx = Context(result, policy, mail_host, checked, now, policy_dn)
     ctx.seed = password is not None
     ctx.legacy = set(rendered.get("legacy_domains") or [])
     _containers(result, entries)
@@ -374,25 +381,3 @@ def plan(rendered, entries, policy, base_dn, mail_host, password, now):
     operations, summary = result.done()
     summary["accounts"] = len(rendered["accounts"])
     return operations, summary
-
-
-def _describe(name, attrs):
-    # One line per value, each naming its entry, so that a line diff reads entry by entry.
-    return "".join(f"{name}: {attr}: {value}\n" for attr in sorted(attrs) for value in attrs[attr])
-
-
-def diff(operations, base_dn):
-    """What --diff shows: before and after, entry by entry, each change with its reason; no password."""
-    before, after_ = [], []
-    for step in operations:
-        if step["op"] == "barrier":
-            continue
-        dn = step["dn"]
-        name = dn[: -len(base_dn) - 1] if dn.endswith("," + base_dn) else dn
-        if step.get("before"):
-            before.append(_describe(name, step["before"]))
-        after_.append(f"{name}: # {step['op']}: {step['reason']}\n")
-        if step.get("after"):
-            after_.append(_describe(name, step["after"]))
-    return {"before": "".join(before), "after": "".join(after_), "before_header": "directory",
-            "after_header": "roster"}

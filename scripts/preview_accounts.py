@@ -5,6 +5,7 @@
     scripts/preview_accounts.py inventories/demo --format csv # for a spreadsheet
     scripts/preview_accounts.py INVENTORY --existing addresses.yml
 
+Every mail domain of the server is shown, the roster's own first, then each it hosts.
 The roster is read the way Ansible reads it (``ansible-inventory``), so group_vars,
 host_vars and vault work as in a playbook run; arguments after ``--`` go to
 ``ansible-inventory`` (for example ``-- --ask-vault-pass``).
@@ -19,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from mailgov.accounts import render
 from mailgov.errors import RosterError
+from mailgov.hosting import render
 
 COLUMNS = ("id", "display_name", "address", "unit", "quota", "status")
 
@@ -37,10 +38,13 @@ def read_roster(inventory, host, extra):
         if not hosts:
             sys.exit(f"{inventory} has no hosts; name one with --host")
         host = hosts[0]
-    roster = hostvars.get(host, {}).get("mail_roster")
+    found = hostvars.get(host, {})
+    roster = found.get("mail_roster")
     if roster is None:
         sys.exit(f"{host} in {inventory} has no mail_roster (group_vars/all/roster.yml)")
-    return roster
+    # Hosted domains in files of their own, as playbooks/group_vars/all/main.yml adds them.
+    more = [found[name] for name in sorted(found) if name.startswith("mail_roster_")]
+    return dict(roster, hosted=list(roster.get("hosted") or []) + more) if more else roster
 
 
 def human(size):

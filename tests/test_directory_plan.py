@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from mailgov import directory_plan as dp
-from mailgov import dn
+from mailgov import dn, server_plan
 from mailgov.accounts import render_directory
 from mailgov.errors import PlanError
 from mailgov.policy import resolve
@@ -267,7 +267,7 @@ def test_passwords_are_never_in_the_diff():
     data = roster(lambda d: (d["units"][0].update(delegates=["GL-3"]), d["people"].append(
         {"id": "GL-4", "name": "Lê Văn Tám", "unit": "pleiku"})))
     operations, _ = sync(data, directory)
-    shown = dp.diff(operations, BASE)
+    shown = server_plan.diff(operations, BASE)
     text = shown["before"] + shown["after"]
     assert "khởi-tạo" not in text and "userPassword" not in text and "pwdReset" not in text
     assert any("khởi-tạo" in str(s.get("attrs", s.get("mods"))) for s in operations)

@@ -19,7 +19,8 @@ FILTERS = FilterModule().filters()
 
 
 def test_filter_names():
-    assert set(FILTERS) == {"render_accounts", "mail_policy", "mail_domains", "mail_client_names", "vn_ascii",
+    assert set(FILTERS) == {"render_accounts", "mail_policy", "mail_domains", "mail_policies", "mail_client_names",
+                            "vn_ascii",
                             "size_bytes", "password_problems", "initial_password", "initial_password_list",
                             "notice_problems"}
 
@@ -34,6 +35,10 @@ def test_filter_names():
      "mail_domains: the roster has 1 problem:\n  - legacy_domains[0]: 'Gia Lai' is not a domain name"),
     ("initial_password_list", ([{"uid": "GL-1"}], "seed", {"min_length": 12}),
      "initial_password_list: expects a list of mappings with address and id"),
+    ("initial_password_list", ([{"id": "x", "address": "x@yenbai.gov.vn"}], "seed", {"gialai.gov.vn": {}}),
+     "initial_password_list: x@yenbai.gov.vn is in none of the domains of rules (gialai.gov.vn)"),
+    ("mail_policies", ({"policy": "gialai", "hosted": [{"policy": "yenbai", "domain": "gialai.gov.vn"}]},),
+     "hosted[0].domain: gialai.gov.vn is already the roster's domain; list each domain once"),
 ])
 def test_errors_name_the_filter_and_the_bad_value(name, args, message):
     with pytest.raises(AnsibleFilterError) as err:
@@ -51,8 +56,9 @@ def test_initial_password_list_is_the_operators_csv_of_the_derived_passwords():
     issued = [{"id": "GL-1", "address": "QuynhHTN.stttt@gialai.gov.vn"}, {"id": "stttt", "address": "stttt@gialai.gov.vn"}]
     rows = list(csv.reader(io.StringIO(FILTERS["initial_password_list"](issued, "seed", rules))))
     assert rows == [["address", "id", "initial_password"],
-                    ["quynhhtn.stttt@gialai.gov.vn", "GL-1", FILTERS["initial_password"]("seed", "GL-1", rules)],
-                    ["stttt@gialai.gov.vn", "stttt", FILTERS["initial_password"]("seed", "stttt", rules)]]
+                    ["quynhhtn.stttt@gialai.gov.vn", "GL-1",
+                     FILTERS["initial_password"]("seed", "quynhhtn.stttt@gialai.gov.vn", rules)],
+                    ["stttt@gialai.gov.vn", "stttt", FILTERS["initial_password"]("seed", "stttt@gialai.gov.vn", rules)]]
     found = [{"uid": "GL-1", "mail": "quynhhtn.stttt@gialai.gov.vn"}]
     assert FILTERS["initial_password_list"](found, "seed", rules, address="mail", ident="uid").splitlines()[1] == \
         ",".join(rows[1])
@@ -107,7 +113,28 @@ def test_filters_work_in_a_playbook(ansible_run):
      {"domain": "sct.gialai.gov.vn", "legacy": ["binhdinh.gov.vn"], "alias": [], "moved_notice": []}),
 ])
 def test_mail_domains_reads_the_domains_as_the_sync_does(roster, expected):
-    assert FILTERS["mail_domains"](roster) == expected
+    assert FILTERS["mail_domains"](roster) == dict(expected, hosted=expected.get("hosted", []))
+
+
+HOSTED = {"policy": "gialai", "hosted": [{"policy": "binhdinh_sct", "domain": "sct.gialai.gov.vn"},
+                                         {"policy": "tphcm_q4"}]}
+
+
+def test_mail_domains_and_mail_policies_read_the_hosted_domains():
+    assert FILTERS["mail_domains"](HOSTED)["hosted"] == ["sct.gialai.gov.vn", "tphcm.gov.vn"]
+    policies = FILTERS["mail_policies"](HOSTED)
+    assert list(policies) == ["gialai.gov.vn", "sct.gialai.gov.vn", "tphcm.gov.vn"]
+    assert policies["sct.gialai.gov.vn"]["password"]["require"] == ["upper", "lower", "special"]
+    assert policies["tphcm.gov.vn"]["quota"]["person"] == "1G"
+
+
+def test_initial_password_list_takes_each_domains_rules():
+    policies = FILTERS["mail_policies"](HOSTED)
+    issued = [{"id": "a", "address": "a@gialai.gov.vn"}, {"id": "b", "address": "B@sct.gialai.gov.vn"}]
+    rows = list(csv.reader(io.StringIO(FILTERS["initial_password_list"](issued, "seed", policies))))
+    assert rows[1][2] == FILTERS["initial_password"]("seed", "a@gialai.gov.vn", policies["gialai.gov.vn"]["password"])
+    assert rows[2][2] == FILTERS["initial_password"]("seed", "b@sct.gialai.gov.vn",
+                                                     policies["sct.gialai.gov.vn"]["password"])
 
 
 @pytest.mark.parametrize("name", sorted(FILTERS))

@@ -162,12 +162,14 @@ class FakeDirectory:
         pass
 
 
-BASE = "dc=gialai,dc=gov,dc=vn"
+SUFFIX = "dc=gialai,dc=gov,dc=vn"
+BASE = f"ou=gialai.gov.vn,{SUFFIX}"
 
 
-def run_job(entries, now, command="run", address=None, password=None, rules=RULES, dry_run=False):
+def run_job(entries, now, command="run", address=None, password=None, rules=RULES, dry_run=False, hosted=None):
     logged = []
-    config = {"base_dn": BASE, "rules": rules, "last_login_file": "/nonexistent", "state_dir": "/nonexistent",
+    config = {"base_dn": SUFFIX, "domain": "gialai.gov.vn", "rules": rules, "sender": "postmaster@gialai.gov.vn",
+              "hosted": hosted or {}, "last_login_file": "/nonexistent", "state_dir": "/nonexistent",
               "mail_root": "/nonexistent", "archive_command": "/bin/true"}
     runner = job.Job(config, now, dry_run, lambda priority, text: logged.append(text))
     directory = FakeDirectory(entries)
@@ -179,11 +181,11 @@ def run_job(entries, now, command="run", address=None, password=None, rules=RULE
     return runner, directory, logged
 
 
-def person(uid="GL-1", **attrs):
-    entry = {"uid": [uid], "mail": [f"{uid.lower()}@gialai.gov.vn"], "mailKind": ["person"],
+def person(uid="GL-1", domain="gialai.gov.vn", **attrs):
+    entry = {"uid": [uid], "mail": [f"{uid.lower()}@{domain}"], "mailKind": ["person"],
              "mailStatus": ["active"], "pwdChangedTime": ["20241001080000Z"], "createTimestamp": ["20240101080000Z"]}
     entry.update(attrs)
-    return {f"uid={uid},ou=people,{BASE}": entry}
+    return {f"uid={uid},ou=people,ou={domain},{SUFFIX}": entry}
 
 
 def test_the_job_locks_with_the_same_log_line_and_json():
@@ -224,3 +226,13 @@ def test_the_reopen_command_after_the_wait():
     (dn, mods), = directory.written
     assert ("replace", "userPassword", ["Mk#moi-1"]) in mods and ("delete", "mailStatusReason", None) in mods
     assert ("replace", "mailStatus", ["active"]) in mods and ("delete", "pwdAccountLockedTime", None) in mods
+
+
+def test_each_hosted_domain_has_its_own_rules_in_its_own_branch():
+    # Yên Bái's regulation locks nobody for being idle; Gia Lai's does.
+    quiet = dict(RULES, lock_unused_days=None, recall_unused_days=None)
+    entries = {**person(), **person("YB-1", "yenbai.gov.vn"), **person("XX-1", "elsewhere.gov.vn")}
+    runner, directory, _ = run_job(entries, day(0), hosted={"yenbai.gov.vn": quiet})
+    assert [(a["address"], a["action"]) for a in runner.actions] == [("gl-1@gialai.gov.vn", "lock")]
+    runner, _, _ = run_job(entries, day(0), hosted={"yenbai.gov.vn": RULES})
+    assert sorted(a["address"] for a in runner.actions) == ["gl-1@gialai.gov.vn", "yb-1@yenbai.gov.vn"]

@@ -23,7 +23,10 @@ def test_preview_of_the_demo_inventory():
     quynh = next(line for line in lines if line.startswith("GL-0001 "))
     assert "Hoàng Thị Như Quỳnh" in quynh and "quynhhtn.stttt@gialai.gov.vn" in quynh and "active" in quynh
     assert "ubndhoaphu.chupah@gialai.gov.vn" in result.stdout
-    assert lines[-1].endswith("unit mailboxes, 32 people")
+    # The hosted domain's accounts follow, by its own rules.
+    assert next(line for line in lines if line.startswith("SCT-0002 ")).split()[-4:] == [
+        "hungdv@sct.gialai.gov.vn", "sct-qlcn", "2G", "active"]
+    assert lines[-1].endswith("unit mailboxes, 35 people")
 
 
 def test_preview_as_csv_keeps_diacritics():
@@ -34,9 +37,10 @@ def test_preview_as_csv_keeps_diacritics():
 
 def test_preview_with_existing_addresses(tmp_path):
     existing = tmp_path / "existing.yml"
-    existing.write_text("GL-0003: minhtht.stttt@gialai.gov.vn\n", encoding="utf-8")
+    existing.write_text("GL-0003: minhtht.stttt@gialai.gov.vn\nSCT-0002: hung@sct.gialai.gov.vn\n", encoding="utf-8")
     result = preview("inventories/demo", "--existing", str(existing), "--format", "csv")
     assert "GL-0003,Trương Hoàng Tiến Minh,minhtht.stttt@gialai.gov.vn" in result.stdout
+    assert "SCT-0002,Đỗ Văn Hùng,hung@sct.gialai.gov.vn" in result.stdout
 
 
 def test_preview_reports_every_problem(tmp_path):

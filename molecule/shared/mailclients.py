@@ -25,8 +25,9 @@ import testinfra.utils.ansible_runner
 _runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers")]
 
-BASE = "dc=gialai,dc=gov,dc=vn"
+SUFFIX = "dc=gialai,dc=gov,dc=vn"
 DOMAIN = "gialai.gov.vn"
+BASE = f"ou={DOMAIN},{SUFFIX}"  # the domain's branch: its people, mailboxes and units
 HOSTNAME = "mail.gialai.gov.vn"
 OUTSIDER = "ban.be@example.org"  # a sender on another server, arriving on port 25
 

@@ -21,7 +21,7 @@ _runner = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
 testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers")]
 
 DEMO = yaml.safe_load((ROOT / "inventories/demo/group_vars/all/roster.yml").read_text(encoding="utf-8"))
-BASE = "dc=gialai,dc=gov,dc=vn"
+BASE = "ou=gialai.gov.vn,dc=gialai,dc=gov,dc=vn"  # the domain's branch
 
 sys.path.insert(0, str(ROOT / "molecule" / "shared"))
 from mailclients import directory_entry as entry  # noqa: E402 (one account as ldapsearch shows it)

@@ -25,7 +25,7 @@ WRONG = "Sai-mat-khau-9"
 
 @pytest.fixture(scope="module")
 def site(render):
-    values = render("mail_base_dn", "mail_hostname", "openldap_admin_password",
+    values = render("mail_base_dn", "mail_domain_dn", "mail_hostname", "openldap_admin_password",
                     "openldap_service_passwords", "openldap_password_policy")
     values["admin_dn"] = f"cn=admin,{values['mail_base_dn']}"
     return values
@@ -41,7 +41,7 @@ def initial():
 
 
 def person(site, ident):
-    return f"uid={ident},ou=people,{site['mail_base_dn']}"
+    return f"uid={ident},ou=people,{site['mail_domain_dn']}"
 
 
 def service(site, name):
@@ -107,7 +107,7 @@ def test_key_files(host):
     assert "ssl-cert" in host.user("openldap").groups
 
 
-@pytest.mark.parametrize("base", ["", "ou=people,", "ou=services,"])
+@pytest.mark.parametrize("base", ["", "ou=gialai.gov.vn,", "ou=people,ou=gialai.gov.vn,", "ou=services,"])
 @pytest.mark.parametrize("starttls", [True, False])
 def test_anonymous_reads_nothing(host, site, base, starttls):
     tls = "-ZZ " if starttls else ""
@@ -301,5 +301,7 @@ def test_default_policy_follows_the_roster(host, site):
 def test_directory_holds_the_roster(host, site, initial):
     ldif = root_search(host, site["mail_base_dn"], "(objectClass=mailAccount)", "uid")
     assert set(initial) <= {v.decode() for v in values(ldif, "uid")}
-    for ou in ("people", "mailboxes", "units", "services", "policies"):
+    for ou in ("people", "mailboxes", "units"):
+        root_search(host, f"ou={ou},{site['mail_domain_dn']}", "(objectClass=organizationalUnit)", "ou", scope="base")
+    for ou in ("services", "policies"):
         root_search(host, f"ou={ou},{site['mail_base_dn']}", "(objectClass=organizationalUnit)", "ou", scope="base")

@@ -158,8 +158,8 @@ def test_reset_password_must_be_changed_first(host, server, tls, browser, artifa
     new_password = strong_password()
     change_password(browser, user.password, new_password)
     wait(browser, lambda d: "thành công" in messages(d))
-    entry = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -b uid=%s,ou=people,dc=%s pwdReset",
-                              uid, DOMAIN.replace(".", ",dc="))
+    entry = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -b uid=%s,ou=people,ou=%s,dc=%s pwdReset",
+                              uid, DOMAIN, DOMAIN.replace(".", ",dc="))
     assert "pwdReset" not in entry
     browser.get(URL + "?_task=mail")
     wait(browser, lambda d: d.find_elements(By.ID, "messagelist"))

@@ -20,7 +20,7 @@ from conftest import (
 
 __all__ = ["testinfra_hosts"]
 
-BASE = "dc=gialai,dc=gov,dc=vn"
+BASE = "ou=gialai.gov.vn,dc=gialai,dc=gov,dc=vn"  # the domain's branch
 
 
 def plain(sender, to, subject):

@@ -14,7 +14,7 @@ from conftest import playbook, rendered, testinfra_hosts
 
 __all__ = ["testinfra_hosts"]
 
-BASE = "dc=gialai,dc=gov,dc=vn"
+BASE = "ou=gialai.gov.vn,dc=gialai,dc=gov,dc=vn"  # the domain's branch
 DOMAIN = "gialai.gov.vn"
 
 

@@ -15,7 +15,7 @@ from conftest import (
 
 __all__ = ["testinfra_hosts"]
 
-BASE = "dc=gialai,dc=gov,dc=vn"
+BASE = "ou=gialai.gov.vn,dc=gialai,dc=gov,dc=vn"  # the domain's branch
 # Addresses as Bình Định gave them, with no unit part: pinned, as a migration would pin them.
 OLD, NEW = "hadtt@gialai.gov.vn", "hadtt.stttt@gialai.gov.vn"
 FROZEN = "binhvv@gialai.gov.vn"
@@ -65,7 +65,7 @@ def test_a_rehoming_is_previewed_then_applied_and_leaves_pinned_addresses_alone(
     # The preview names every address that would change, and why; nothing is written.
     _, out = apply_roster(tmp_path, "check", unpinned, DERIVE, "--check", "--diff")
     assert f"Would re-home BD-0001: {OLD} -> {NEW}, the old address delivering to the same mailbox for ever" in out
-    assert f"+uid=BD-0001,ou=people: mail: {NEW}" in out
+    assert f"+uid=BD-0001,ou=people,ou=gialai.gov.vn: mail: {NEW}" in out
     assert directory_entry(host, "BD-0001")["mail"] == [OLD]
 
     _, out = apply_roster(tmp_path, "rehomed", unpinned, DERIVE)

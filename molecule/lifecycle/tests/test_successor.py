@@ -11,7 +11,7 @@ from conftest import (
 
 __all__ = ["testinfra_hosts"]
 
-BASE = "dc=gialai,dc=gov,dc=vn"
+BASE = "ou=gialai.gov.vn,dc=gialai,dc=gov,dc=vn"  # the domain's branch
 SUCCESSOR = "stttt@gialai.gov.vn"  # GL-0001 is its delegate in the demo roster
 OLD_UNIT = {"id": "skhdt", "name": "Sở Kế hoạch và Đầu tư", "type": "department", "abbr": "skhdt"}
 

@@ -62,7 +62,7 @@ def test_a_person_moved_to_another_unit_gets_the_address_there_and_keeps_the_mai
     # Check mode says what would happen and writes nothing.
     out = apply_roster(tmp_path, "check", {"GL-0002": "stttt"}, SHORT, "--check", "--diff")
     assert f"Would move GL-0002 from dakpo-vp to stttt: {OLD} -> {NEW}" in out
-    assert f"+uid=GL-0002,ou=people: mail: {NEW}" in out
+    assert f"+uid=GL-0002,ou=people,ou=gialai.gov.vn: mail: {NEW}" in out
     assert directory_entry(host, "GL-0002")["mail"] == [OLD]
 
     out = apply_roster(tmp_path, "moved", {"GL-0002": "stttt"}, SHORT)

@@ -14,6 +14,9 @@ playbooks/lifecycle.yml runs the same program. For each account, from the direct
 - end the forward of the old addresses of a person moved to another unit (`mailForward`) once
   `mailForwardUntil` has come: mail to them is refused from then on. They stay reserved.
 
+Each mail domain of the server has its own rules: the roster's own domain (`domain`, `rules`,
+`sender`) and each hosted one (`hosted`: domain -> rules), each in its branch of the directory.
+
 "Use" is the last login; an account never logged in counts from its creation or its last
 password change. Accounts the roster itself locked or recalled are left to the roster, and so
 are an administrator's locks. The rules are mailgov.lifecycle's, the account states and their
@@ -36,7 +39,7 @@ import syslog
 from pathlib import Path
 
 try:
-    from mailgov import notify
+    from mailgov import hosting, notify
     from mailgov import state as states
     from mailgov.errors import DirectoryError, TransitionError
     from mailgov.ldap import Connection
@@ -85,7 +88,6 @@ def reminder(account, now, rules, sender, sender_name, tz_name=None):
 class Job:
     def __init__(self, config, now, dry_run, log):
         self.config = config
-        self.rules = config["rules"]
         self.now = now
         self.dry_run = dry_run
         self.log = log
@@ -100,18 +102,26 @@ class Job:
         except DirectoryError as err:
             raise SystemExit(f"mailgov-lifecycle: {err}") from None
 
+    def domains(self):
+        """Each domain's (name, rules, sender of its reminders), the roster's own first."""
+        config = self.config
+        yield config["domain"], config["rules"], config["sender"]
+        for name, rules in (config.get("hosted") or {}).items():
+            yield name, rules, f"postmaster@{name}"
+
     def accounts(self):
         found = []
-        for ou in ("people", "mailboxes"):
-            base = f"ou={ou},{self.config['base_dn']}"
-            try:
-                entries = self.conn.search(base, "one", "(objectClass=mailAccount)", ATTRS)
-            except DirectoryError as err:
-                raise SystemExit(f"mailgov-lifecycle: {err}") from None
-            for dn, entry in entries.items():
-                account = normalise(entry)
-                account["dn"] = dn
-                found.append(account)
+        for name, rules, sender in self.domains():
+            for ou in ("people", "mailboxes"):
+                base = f"ou={ou},{hosting.domain_dn(name, self.config['base_dn'])}"
+                try:
+                    entries = self.conn.search(base, "one", "(objectClass=mailAccount)", ATTRS)
+                except DirectoryError as err:
+                    raise SystemExit(f"mailgov-lifecycle: {err}") from None
+                for dn, entry in entries.items():
+                    account = normalise(entry)
+                    account.update(dn=dn, rules=rules, sender=sender)
+                    found.append(account)
         return found
 
     def write(self, account, change):
@@ -206,9 +216,9 @@ class Job:
         if state.get(key) == stamp:
             return  # already reminded of this password's expiry
         if not self.dry_run:
-            message = reminder(account, self.now, self.rules, self.config["sender"], self.config["sender_name"])
+            message = reminder(account, self.now, account["rules"], account["sender"], self.config["sender_name"])
             try:
-                notify.send(message, self.config["sender"], [account["address"]],
+                notify.send(message, account["sender"], [account["address"]],
                             sendmail=self.config.get("sendmail", notify.SENDMAIL))
             except notify.SendError as err:
                 self.failed += 1
@@ -222,7 +232,7 @@ class Job:
         if ended:
             self.end_forward(account, ended)
         actions = {"recall": self.recall, "lock": self.lock}
-        for action, reason, detail in decide(account, last_login(account, logins), self.now, self.rules):
+        for action, reason, detail in decide(account, last_login(account, logins), self.now, account["rules"]):
             if action == "remind":
                 self.remind(account, reason, detail, state)
             else:
@@ -255,7 +265,7 @@ class Job:
             raise SystemExit(f"mailgov-lifecycle: no account has the address {address}")
         account = found[0]
         try:
-            change = states.reopen(account, self.now, self.rules.get("reopen_wait_days") or 0, password)
+            change = states.reopen(account, self.now, account["rules"].get("reopen_wait_days") or 0, password)
             self.write(account, change)
         except (TransitionError, DirectoryError) as err:
             raise SystemExit(f"mailgov-lifecycle: {err}") from None
