@@ -76,6 +76,13 @@ def size_bytes(value):
         raise AnsibleFilterError(f"size_bytes: {err}") from None
 
 
+def mail_size_limits(policies):
+    try:
+        return sizes.domain_size_limits(_plain(policies))
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
+        raise AnsibleFilterError(f"mail_size_limits: expects each domain's policy (mail_policies): {err}") from None
+
+
 def mail_client_names(domain, *others):
     try:
         return domains.client_names(domain, *(_plain(group) for group in others))
@@ -139,6 +146,7 @@ class FilterModule:
             "vn_ascii": vn_ascii,
             "size_bytes": size_bytes,
             "mail_client_names": mail_client_names,
+            "mail_size_limits": mail_size_limits,
             "password_problems": password_problems,
             "initial_password": initial_password,
             "initial_password_list": initial_password_list,

@@ -50,6 +50,7 @@ def render_directory(roster, existing=None, policy=None):
     problems = []
     rules, units, people = _read(roster, policy, problems)
     legacy, _ = domains.read_domains(roster, rules["domain"], problems)
+    fixed_delegates = _fixed_delegates(roster, rules, people, problems)
     book = _AddressBook(rules, existing, problems, legacy)
     # Pinned addresses and aliases are claimed before any address is derived.
     for person in people:
@@ -69,7 +70,10 @@ def render_directory(roster, existing=None, policy=None):
     # A dissolved unit leaves the tree; its mailbox stays, as one of its successor's.
     live = [u for u in units.values() if u.successor is None]
     tree = [_unit_entry(u, book.domain) for u in sorted(live, key=lambda u: (len(u.chain), u.index))]
-    return {"units": tree, "accounts": _accounts(rules, units, people, aliases, book), "legacy_domains": legacy}
+    accounts = _accounts(rules, units, people, aliases, book)
+    for account in accounts[: len(book.fixed)]:
+        account["delegates"] = fixed_delegates.get(account["id"], [])
+    return {"units": tree, "accounts": accounts, "legacy_domains": legacy}
 
 
 def _read(roster, policy, problems):
@@ -91,6 +95,31 @@ def _read(roster, policy, problems):
     if rules is None or any(p.startswith("units") for p in structure):
         raise RosterError(problems)
     return rules, units, [p for p in people if p.id is not None]
+
+
+def _fixed_delegates(roster, rules, people, problems):
+    """Who opens each of the policy's fixed mailboxes with their own password, as a unit
+    mailbox's delegates do: the roster's fixed_delegates, {local part: [people ids]}."""
+    given = roster.get("fixed_delegates") or {}
+    if not isinstance(given, dict):
+        problems.append("fixed_delegates: must map fixed mailboxes (their local parts) to lists of people ids")
+        return {}
+    fixed = [str(m["local_part"]) for m in rules["fixed_mailboxes"]]
+    by_id = {p.id: p for p in people}
+    found = {}
+    for local, ids in given.items():
+        where = f"fixed_delegates.{local}"
+        if str(local) not in fixed:
+            problems.append(f"{where}: not a fixed mailbox of the policy ({', '.join(fixed) or 'it has none'})")
+        elif not isinstance(ids, list):
+            problems.append(f"{where}: must be a list of people ids")
+        else:
+            for ident in ids:
+                person = by_id.get(str(ident))
+                if person is None or person.status == "recalled":
+                    problems.append(f"{where}: {ident!r} is " + ("not in people" if person is None else "recalled"))
+            found[f"fixed:{local}"] = [str(i) for i in ids]
+    return found
 
 
 def _fixed_mailboxes(rules, taken):

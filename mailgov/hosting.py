@@ -19,7 +19,7 @@ from .dn import rdn
 from .domains import DOMAIN_PATTERN
 from .errors import RosterError
 
-HOSTED_KEYS = ("policy", "domain", "units", "people")
+HOSTED_KEYS = ("policy", "domain", "fixed_delegates", "units", "people")
 BRANCHES = ("people", "mailboxes", "units")
 
 

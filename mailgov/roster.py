@@ -8,7 +8,8 @@ from . import text
 from .policy import UNIT_TYPES
 from .sizes import size_bytes
 
-ROSTER_KEYS = ("policy", "domain", "legacy_domains", "alias_domains", "legacy_notice", "hosted", "units", "people")
+ROSTER_KEYS = ("policy", "domain", "legacy_domains", "alias_domains", "legacy_notice", "hosted", "fixed_delegates",
+               "units", "people")
 UNIT_KEYS = ("id", "name", "type", "parent", "abbr", "quota", "mailbox", "head", "delegates", "aliases",
              "successor")
 PERSON_KEYS = ("id", "name", "unit", "birth_date", "quota", "status", "address", "parts", "aliases",

@@ -52,6 +52,17 @@ def message_size_limit(attachment_max_bytes):
     return math.ceil(int(attachment_max_bytes) * 4 / 3 * 78 / 76 + MESSAGE_TEXT_BYTES)
 
 
+def domain_size_limits(policies):
+    """The largest message of each domain whose policy allows less than the largest of all.
+
+    ``policies`` maps each domain to its policy (mailgov.hosting); Postfix takes the largest
+    attachment_max of all (one limit per server), and these are the domains that need a limit of
+    their own, each the message_size_limit of its own attachment_max."""
+    attachments = {domain: size_bytes(policy["attachment_max"]) for domain, policy in policies.items()}
+    largest = max(attachments.values(), default=0)
+    return {domain: message_size_limit(size) for domain, size in attachments.items() if size < largest}
+
+
 def scan_max_bytes():
     """The largest message both ClamAV and rspamd scan."""
     return min(CLAMAV_STREAM_MAX_BYTES, RSPAMD_MAX_MESSAGE_BYTES)

@@ -20,6 +20,7 @@ FILTERS = FilterModule().filters()
 
 def test_filter_names():
     assert set(FILTERS) == {"render_accounts", "mail_policy", "mail_domains", "mail_policies", "mail_client_names",
+                            "mail_size_limits",
                             "vn_ascii",
                             "size_bytes", "password_problems", "initial_password", "initial_password_list",
                             "notice_problems"}

@@ -1,5 +1,5 @@
 import pytest
-from mailgov.sizes import size_bytes
+from mailgov.sizes import domain_size_limits, message_size_limit, size_bytes
 
 
 @pytest.mark.parametrize("value, expected", [
@@ -16,3 +16,14 @@ def test_size_bytes(value, expected):
 def test_size_bytes_refuses(value):
     with pytest.raises(ValueError):
         size_bytes(value)
+
+
+@pytest.mark.parametrize("attachments, expected", [
+    ({"gialai.gov.vn": "25M"}, {}),
+    ({"gialai.gov.vn": "25M", "sct.gialai.gov.vn": "25M"}, {}),
+    ({"gialai.gov.vn": "25M", "tphcm.gov.vn": "15M"}, {"tphcm.gov.vn": message_size_limit(15 << 20)}),
+    ({"tphcm.gov.vn": "15M", "yenbai.gov.vn": "10M", "gialai.gov.vn": "30M"},
+     {"tphcm.gov.vn": message_size_limit(15 << 20), "yenbai.gov.vn": message_size_limit(10 << 20)}),
+])
+def test_a_domain_that_allows_less_than_the_server_gets_a_limit_of_its_own(attachments, expected):
+    assert domain_size_limits({d: {"attachment_max": a} for d, a in attachments.items()}) == expected

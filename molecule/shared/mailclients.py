@@ -86,13 +86,19 @@ def tls(ca_file):
     return context
 
 
-def set_password(host, uid, base="people"):
-    """A fresh password that passes the policy (a new one each time: the policy keeps a history),
-    set as the owner would have chosen it; the account with it."""
-    out = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -b %s '(uid=%s)' mail", BASE, uid)
-    address = re.search(r"^mail: (\S+)$", out, re.M).group(1)
+def account_dn(host, uid):
+    """(DN, address) of an account, in whichever domain's branch it is."""
+    out = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -o ldif-wrap=no -b %s "
+                            "'(&(objectClass=mailAccount)(uid=%s))' mail", SUFFIX, uid)
+    return re.search(r"^dn: (\S+)$", out, re.M).group(1), re.search(r"^mail: (\S+)$", out, re.M).group(1)
+
+
+def set_password(host, uid):
+    """A fresh password that passes every domain's policy (a new one each time: the policy keeps
+    a history), set as the owner would have chosen it; the account with it, in any domain."""
+    dn, address = account_dn(host, uid)
     password = f"Tt@{secrets.token_hex(6)}9"
-    host.check_output("python3 -c %s %s %s", SET_PASSWORD, f"uid={uid},ou={base},{BASE}", password)
+    host.check_output("python3 -c %s %s %s", SET_PASSWORD, dn, password)
     return Account(uid, address, password)
 
 
@@ -131,6 +137,17 @@ def imap_login(server, tls, login, password):
     client = imaplib.IMAP4_SSL(server, 993, ssl_context=tls, timeout=90)
     client.login(login, password)
     return client
+
+
+def quota_limit(server, tls, login, password):
+    """The storage limit of a mailbox's quota, in bytes, as IMAP's GETQUOTAROOT tells it."""
+    client = imap_login(server, tls, login, password)
+    try:
+        status, data = client.getquotaroot("INBOX")
+    finally:
+        client.logout()
+    assert status == "OK", data
+    return int(re.search(rb"STORAGE \d+ (\d+)", b" ".join(d for d in data[1] if isinstance(d, bytes))).group(1)) * 1024
 
 
 def mutf7(name):
@@ -244,8 +261,8 @@ def directory_entry(host, uid):
     """One account as ldapsearch shows it (values decoded, operational attributes included);
     None when absent."""
     out = host.check_output(
-        "ldapsearch -Q -Y EXTERNAL -H ldapi:/// -o ldif-wrap=no -LLL -b %s '(uid=%s)' '*' "
-        "pwdAccountLockedTime pwdReset pwdChangedTime", BASE, uid)
+        "ldapsearch -Q -Y EXTERNAL -H ldapi:/// -o ldif-wrap=no -LLL -b %s '(&(objectClass=mailAccount)(uid=%s))' '*' "
+        "pwdAccountLockedTime pwdReset pwdChangedTime pwdPolicySubentry", SUFFIX, uid)
     if not out.strip():
         return None
     found = {}

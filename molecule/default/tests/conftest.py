@@ -81,13 +81,12 @@ CHROMEDRIVER = "/usr/bin/chromedriver"  # Debian's: nothing is downloaded
 def set_password(host, uid, password, reset=False):
     """Give an account a known password, as if its owner had chosen it (reset=False) or as
     an administrator's reset leaves it (reset=True: pwdReset, must change at next login)."""
-    dn = f"uid={uid},ou=people,{BASE}"
+    dn, address = mail_clients.account_dn(host, uid)
     host.check_output("python3 -c %s %s %s", SET_PASSWORD, dn, password)
     if reset:
         host.check_output("printf %s | ldapmodify -Q -Y EXTERNAL -H ldapi:///",
                           f"dn: {dn}\nchangetype: modify\nreplace: pwdReset\npwdReset: TRUE\n")
-    address = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -b %s mail", dn)
-    return Account(uid, address.split("mail: ", 1)[1].split()[0], password)
+    return Account(uid, address, password)
 
 
 @pytest.fixture(scope="module")

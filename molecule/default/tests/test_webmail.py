@@ -142,6 +142,24 @@ def test_a_day_in_webmail(host, server, tls, browser, artifacts):
     shot(browser, artifacts, "09-logged-in-again")
 
 
+def test_a_hosted_domains_person_logs_in_with_the_address_and_keeps_its_own_rules(host, server, tls, browser,
+                                                                                artifacts):
+    """SCT-0003 of the hosted sct.gialai.gov.vn: the password screen states the Department's own
+    rules (no digit), and a password without one is taken."""
+    user = set_password(host, "SCT-0003", strong_password())
+    assert user.address == "viettq@sct.gialai.gov.vn"
+    log_in(browser, user)
+    browser.get(URL + "?_task=settings&_action=plugin.password")
+    wait(browser, lambda d: d.find_elements(By.ID, "newpasswd"))
+    rules = unicodedata.normalize("NFC", browser.find_element(By.ID, "ruleslist").text)
+    assert "Có đủ chữ hoa, chữ thường, ký tự đặc biệt" in rules and "chữ số" not in rules
+    shot(browser, artifacts, "12-hosted-domain-rules")
+    new_password = f"Congthuong@{secrets.token_hex(3).translate(str.maketrans('0123456789', 'ghijklmnop'))}"
+    change_password(browser, user.password, new_password)
+    wait(browser, lambda d: "thành công" in messages(d))
+    mail_clients.imap_login(server, tls, user.address, new_password).logout()
+
+
 @pytest.mark.parametrize("uid", ["GL-0005"])
 def test_reset_password_must_be_changed_first(host, server, tls, browser, artifacts, uid):
     """A password an administrator set (pwdReset): the user lands on the password screen,

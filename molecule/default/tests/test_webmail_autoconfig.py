@@ -1,8 +1,8 @@
 """Thunderbird autoconfig, Outlook autodiscover and the Apple configuration profile, fetched
 over HTTPS at the names clients try, describe exactly the ports the server offers: each one
 listed answers as described, and every client port that listens is listed. The certificate
-names every domain the server serves; the alias domain gets the answers with the login of the
-roster's domain, the legacy domains none."""
+names every domain the server serves; a hosted domain gets the answers with its own addresses
+as logins, the alias domain with the login of the roster's domain, the legacy domains none."""
 
 import http.client
 import imaplib
@@ -28,9 +28,10 @@ OFFERED = {("imap", 993, "ssl"), ("imap", 143, "starttls"), ("pop3", 995, "ssl")
 AUTODISCOVER_NS = "{http://schemas.microsoft.com/exchange/autodiscover/outlook/responseschema/2006a}"
 # The demo roster's other domains (inventories/demo/group_vars/all/roster.yml).
 ALIAS_DOMAIN = "gialai.vn"
+HOSTED_DOMAIN = "sct.gialai.gov.vn"
 LEGACY_DOMAINS = ("binhdinh.gov.vn", "sct.binhdinh.gov.vn")
 LEGACY_ADDRESS = "hanhpt@binhdinh.gov.vn"  # an old address of a person from Bình Định
-CLIENT_NAMES = {f"{prefix}.{domain}" for domain in (DOMAIN, ALIAS_DOMAIN, *LEGACY_DOMAINS)
+CLIENT_NAMES = {f"{prefix}.{domain}" for domain in (DOMAIN, HOSTED_DOMAIN, ALIAS_DOMAIN, *LEGACY_DOMAINS)
                 for prefix in ("mail", "autoconfig", "autodiscover")}
 
 
@@ -199,6 +200,16 @@ def test_the_certificate_names_every_domain_the_server_serves(server, ca_file):
 def test_the_alias_domain_gets_autoconfig_with_the_main_domain_login(server, ca_file, name, path):
     services = read_autoconfig(server, ca_file, name, path, ALIAS_DOMAIN, f"%EMAILLOCALPART%@{DOMAIN}")
     assert services == OFFERED
+
+
+def test_a_hosted_domain_gets_every_answer_with_its_own_addresses(server, ca_file):
+    name = f"autoconfig.{HOSTED_DOMAIN}"
+    assert read_autoconfig(server, ca_file, name, "/mail/config-v1.1.xml", HOSTED_DOMAIN, "%EMAILADDRESS%") == OFFERED
+    address = f"HungDV@{HOSTED_DOMAIN}"
+    services, logins = read_autodiscover(server, ca_file, f"autodiscover.{HOSTED_DOMAIN}", address)
+    assert services == OFFERED and logins == {address}
+    [mail] = mobileconfig(server, ca_file, address, name)["PayloadContent"]
+    assert mail["IncomingMailServerUsername"] == mail["OutgoingMailServerUsername"] == address.lower()
 
 
 @pytest.mark.parametrize("name", [f"{prefix}.{domain}" for domain in LEGACY_DOMAINS for prefix in ("autoconfig", "mail")])

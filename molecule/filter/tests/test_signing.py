@@ -128,6 +128,26 @@ def test_mail_sent_as_an_old_address_is_signed_with_its_domains_key(host, server
     assert dkim.verify(data, dnsfunc=dns)
 
 
+def test_a_hosted_domains_mail_is_signed_with_its_own_published_key(host, server, tls, outbound):
+    """Đỗ Văn Hùng (SCT-0002) of the hosted sct.gialai.gov.vn: its records are written beside Gia
+    Lai's, and its mail is signed for it with its own key."""
+    hung, hosted = set_password(host, "SCT-0002"), "sct.gialai.gov.vn"
+    records = published(host)
+    assert records[(f"{hosted}.", "MX")] == "10 mail.gialai.gov.vn."
+    assert records[(f"{hosted}.", "TXT")].startswith("v=spf1 ") and records[(f"_dmarc.{hosted}.", "TXT")]
+    assert records[(f"mail._domainkey.{hosted}.", "TXT")] != records[(f"mail._domainkey.{DOMAIN}.", "TXT")]
+    msg = message(hung.address, FAR_AWAY, unique("Báo cáo tình hình sản xuất công nghiệp"))
+    assert submit(server, tls, hung, [FAR_AWAY], msg.as_bytes()) == {}
+    (data,) = wait_for(lambda: captured(host, msg["Message-ID"]), timeout=30)
+    signature = str(email.message_from_bytes(data, policy=email.policy.default)["DKIM-Signature"]).replace(" ", "")
+    assert f"d={hosted};" in signature
+
+    def dns(name, timeout=5):
+        return records.get((name.decode().rstrip(".") + ".", "TXT"), "").encode() or None
+
+    assert dkim.verify(data, dnsfunc=dns)
+
+
 def test_only_the_configured_networks_are_local_to_rspamd(host):
     """rspamd_local_networks replaces rspamd's own list, which has every private network."""
     dump = host.check_output("rspamadm configdump options")

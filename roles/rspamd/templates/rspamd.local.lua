@@ -27,3 +27,40 @@ rspamd_config:register_symbol({
     return false
   end,
 })
+{% if rspamd_domain_size_limits %}
+
+-- A domain whose policy allows smaller messages than the server's largest (Postfix's
+-- message_size_limit, made from the largest of every domain's): its people send none larger,
+-- and receive none; force_actions.conf refuses the message with 5.7.1.
+local mailgov_size_limits = {
+{% for domain, limit in rspamd_domain_size_limits | dictsort %}
+  ['{{ domain }}'] = {{ limit | int }},
+{% endfor %}
+}
+rspamd_config:register_symbol({
+  name = 'MAILGOV_TOO_LARGE_FOR_DOMAIN',
+  score = 0.0,
+  group = 'policies',
+  description = 'The message is larger than the policy of its sender or of a recipient allows',
+  callback = function(task)
+    local size = task:get_size()
+    local domains = {}
+    local sender = task:get_user() and task:get_from('smtp')
+    if sender and sender[1] and sender[1].domain then
+      table.insert(domains, sender[1].domain:lower())
+    end
+    for _, rcpt in ipairs(task:get_recipients('smtp') or {}) do
+      if rcpt.domain then
+        table.insert(domains, rcpt.domain:lower())
+      end
+    end
+    for _, domain in ipairs(domains) do
+      local limit = mailgov_size_limits[domain]
+      if limit and size > limit then
+        return true, string.format('%s:%d>%d', domain, size, limit)
+      end
+    end
+    return false
+  end,
+})
+{% endif %}

@@ -57,7 +57,7 @@ class rcube_mailgov_password
     public function strength_rules()
     {
         $rcmail = rcmail::get_instance();
-        $rules = $rcmail->config->get('mailgov_password_rules', []);
+        $rules = mailgov::password_rules($rcmail);
         $out = [$rcmail->gettext(['name' => 'mailgov.rule_length', 'vars' => ['n' => $rules['min_length'] ?? 8]])];
         if (!empty($rules['require'])) {
             $out[] = $rcmail->gettext(['name' => 'mailgov.rule_classes', 'vars' => ['classes' => $this->classes($rcmail, $rules['require'])]]);
@@ -81,7 +81,7 @@ class rcube_mailgov_password
     /** Why slapd refused: from the ppolicy control, else from its diagnostic message. */
     private function explain($rcmail, $error, $diagnostic)
     {
-        $rules = $rcmail->config->get('mailgov_password_rules', []);
+        $rules = mailgov::password_rules($rcmail);
         if ($error === null) {
             $patterns = [
                 self::TOO_SHORT => '/too short/i',

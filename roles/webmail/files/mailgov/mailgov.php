@@ -23,6 +23,15 @@ class mailgov extends rcube_plugin
         'utils' => null,
     ];
 
+    /** The password rules of the user's domain: a hosted domain's own, else the mail domain's. */
+    public static function password_rules($rcmail)
+    {
+        $user = (string) $rcmail->get_user_name();
+        $domain = strtolower(substr((string) strrchr($user, '@'), 1));
+        $hosted = $rcmail->config->get('mailgov_domain_password_rules', []);
+        return $hosted[$domain] ?? $rcmail->config->get('mailgov_password_rules', []);
+    }
+
     function init()
     {
         $this->add_texts('localization/');
@@ -100,7 +109,7 @@ class mailgov extends rcube_plugin
         if (!empty($entry['pwdgraceusetime'])) {
             return 'expired';
         }
-        $rules = $rcmail->config->get('mailgov_password_rules', []);
+        $rules = self::password_rules($rcmail);
         $max_age = (int) ($rules['max_age_days'] ?? 0);
         $changed = $entry['pwdchangedtime'][0] ?? null;
         if ($max_age > 0 && $changed) {
