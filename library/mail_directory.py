@@ -193,6 +193,7 @@ def read_directory(conn, suffix, roster, policy):
                           ["objectClass", "ou", "associatedDomain"])
     names = [d.name for d in hosting.read(roster, policy)]
     names += [e["associatedDomain"][0].lower() for e in entries.values() if e["associatedDomain"][0].lower() not in names]
+    entries.update(conn.search(f"ou=policies,{suffix}", "one", "(objectClass=pwdPolicy)", ["objectClass"]))
     entries.update(read_branches(conn, suffix))
     for name in names:
         entries.update(read_branches(conn, hosting.domain_dn(name, suffix)))

@@ -91,6 +91,11 @@ def plan(roster, entries, suffix, mail_host, seed, now, policy=None):
             problems.extend(err.problems)
     if problems:
         raise RosterError(problems)
+    # slapd applies no policy at all to an account whose policy entry is missing.
+    missing = [d.name for d in domains if d.hosted and hosting.policy_dn(d.name, suffix).lower() not in have]
+    if missing:
+        raise PlanError(f"the password policy of {', '.join(missing)} is not in the directory yet: run "
+                        "playbooks/site.yml, whose openldap role makes it from the domain's rules")
     total = {"domains": [d.name for d in domains], "relocated": [step["dn"] for step in moves],
              "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
     for domain in domains:

@@ -32,13 +32,19 @@ def server(*hosted, change=None):
     return data
 
 
+# The password policies the openldap role makes, one per hosted domain.
+POLICIES = {f"cn={name},ou=policies,{BASE}": {"objectClass": ["pwdPolicy"]}
+            for name in ("sct.gialai.gov.vn", "tphcm.gov.vn")}
+
+
 def plan(data, directory, seed="seed", now=T0):
     return server_plan.plan(data, directory, BASE, HOST, seed, now)
 
 
 def synced(data, directory=None):
-    operations, _ = plan(data, directory or {})
-    return apply(directory or {}, operations)
+    directory = dict(POLICIES) if directory is None else directory
+    operations, _ = plan(data, directory)
+    return apply(directory, operations)
 
 
 def accounts(directory, branch):
@@ -66,8 +72,15 @@ def test_each_domain_gets_its_branch_with_its_own_rules():
     assert unit["mailDelegate"] == [f"uid=SCT-1,ou=people,{SCT}"]
 
 
+def test_a_hosted_domain_waits_for_its_password_policy():
+    """Without its entry slapd would apply no policy to the domain's accounts: nothing is written."""
+    with pytest.raises(PlanError, match="the password policy of sct.gialai.gov.vn is not in the directory yet: "
+                                        "run playbooks/site.yml"):
+        plan(server(SCT_ROSTER), {})
+
+
 def test_initial_passwords_follow_each_domains_rules_from_the_address():
-    operations, summary = plan(server(SCT_ROSTER), {})
+    operations, summary = plan(server(SCT_ROSTER), dict(POLICIES))
     added = {s["dn"]: s["attrs"] for s in operations if s["op"] == "add" and "userPassword" in s.get("attrs", {})}
     rules = hosting.read(server(SCT_ROSTER))[1].policy["password"]
     entry = added[f"uid=SCT-2,ou=people,{SCT}"]

@@ -86,7 +86,8 @@ def test_the_demo_roster_is_in_the_directory(host):
     assert unit["mail"] == ["bcvt.stttt@gialai.gov.vn"]
     assert unit["mailKind"] == ["unit"]
     assert entry(host, "stttt")["mailDelegate"] == [f"uid=GL-0001,ou=people,{BASE}"]
-    tree = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -b ou=units,%s '(mailUnit=chupah-hoaphu)' dn", BASE)
+    tree = host.check_output("ldapsearch -Q -Y EXTERNAL -H ldapi:/// -LLL -o ldif-wrap=no -b ou=units,%s "
+                             "'(mailUnit=chupah-hoaphu)' dn", BASE)
     assert f"dn: ou=chupah-hoaphu,ou=chupah,ou=units,{BASE}" in tree
 
 

@@ -66,7 +66,7 @@ def test_a_single_domain_directory_moves_under_its_branch_in_place(host, server,
     assert entry["dn"] == [f"uid=GL-0001,ou=people,{BASE}"] and "pwdReset" not in entry
     assert directory_entry(host, "stttt")["mailDelegate"] == [f"uid=GL-0001,ou=people,{BASE}"]
     assert "ou=chupah-hoaphu,ou=chupah,ou=units," + BASE in ldap_run(
-        host, "ldapsearch", "-LLL", "-b", BASE, "(mailUnit=chupah-hoaphu)", "dn")
+        host, "ldapsearch", "-LLL", "-o", "ldif-wrap=no", "-b", BASE, "(mailUnit=chupah-hoaphu)", "dn")
     for branch in BRANCHES:
         assert host.run(f"ldapsearch -Q -Y EXTERNAL -H ldapi:/// -s base -b ou={branch},{SUFFIX}").rc == 32
 
