@@ -20,8 +20,9 @@ description:
     in; it keeps its entry, its address and its mail. An account in the directory that is no
     longer in the roster is recalled, never deleted.
   - New accounts get an initial password derived from O(initial_password_seed), with
-    C(pwdReset=TRUE), so the user must change it at the first login. Existing passwords are
-    touched only when an account is reopened.
+    C(pwdReset=TRUE), so the user must change it at the first login, except those moved from an
+    old server whose password hash slapd verifies (O(carried_passwords)): they keep that password.
+    Existing passwords are touched only when an account is reopened.
   - A person moved to another unit under a policy with C(transfer.address=new) gets the new
     address the renderer gives (C(mail)); the mailbox stays where it is (C(mailStorage), set
     when an account is created, names it on disk, and is never changed), and so do the mail and
@@ -78,6 +79,15 @@ options:
   mail_host:
     description: The server that holds the mailboxes (C(mailHost)).
     type: str
+  carried_passwords:
+    description:
+      - A JSON file on this host mapping an old server's addresses to password hashes slapd
+        verifies, as C(playbooks/import-accounts.yml) writes it. A new account whose address or
+        alias is there gets that hash, without C(pwdReset), so its owner keeps the old password
+        (listed in C(carried)); once written, the entry is taken out of the file. A missing file
+        is no file.
+    type: path
+    default: /var/lib/mailgov/import/passwords.json
 requirements: [python3-ldap, python3-yaml, the mailgov package (role mailgov_package)]
 notes:
   - Supports check mode and C(--diff); passwords never appear in the diff or the result.
@@ -94,7 +104,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 created:
-  description: The accounts added, each with C(id) and C(address).
+  description: The accounts added with an initial password, each with C(id) and C(address).
+  type: list
+  returned: always
+carried:
+  description: The accounts added with the password they had on an old server (O(carried_passwords)),
+    each with C(id) and C(address).
   type: list
   returned: always
 updated:
@@ -161,7 +176,7 @@ import datetime  # noqa: E402
 from ansible.module_utils.basic import AnsibleModule  # noqa: E402
 
 try:
-    from mailgov import hosting, policy as policies, server_plan
+    from mailgov import hosting, policy as policies, private_json, server_plan
     from mailgov.errors import DirectoryError, PlanError, RosterError, TransitionError
     from mailgov.ldap import Connection
 except ImportError as err:
@@ -200,6 +215,24 @@ def read_directory(conn, suffix, roster, policy):
     return entries
 
 
+def read_carried(path):
+    try:
+        return private_json.read(path)
+    except (OSError, ValueError) as err:
+        raise PlanError(f"cannot read the carried passwords in {path}: {err}") from None
+
+
+def used_logins(operations, carried):
+    added = {v for step in operations if step["op"] == "add" for v in step["attrs"].get("userPassword", [])}
+    return {login for login, value in carried.items() if value in added}
+
+
+def forget_carried(path, used):
+    """Take the hashes now in the directory out of the file."""
+    if used:
+        private_json.write(path, {k: v for k, v in read_carried(path).items() if k not in used})
+
+
 def compute(module, conn):
     """The plan for the roster and the directory; fails the task, with nothing written, on bad input."""
     params = module.params
@@ -208,7 +241,8 @@ def compute(module, conn):
         policy = policies.resolve(roster.get("policy"), roster.get("domain"))
         entries = read_directory(conn, params["base_dn"], roster, policy)
         return server_plan.plan(roster, entries, params["base_dn"], params["mail_host"],
-                                params["initial_password_seed"], datetime.datetime.now(datetime.timezone.utc), policy)
+                                params["initial_password_seed"], datetime.datetime.now(datetime.timezone.utc), policy,
+                                carried=read_carried(params["carried_passwords"]))
     except RosterError as err:
         module.fail_json(msg=f"mail_directory: the roster has {err}; nothing was changed", problems=err.problems)
     except (PlanError, TransitionError) as err:
@@ -225,6 +259,7 @@ def main():
             "bind_pw": {"type": "str", "no_log": True},
             "initial_password_seed": {"type": "str", "no_log": True},
             "mail_host": {"type": "str"},
+            "carried_passwords": {"type": "path", "default": "/var/lib/mailgov/import/passwords.json"},
         },
         supports_check_mode=True,
     )
@@ -237,6 +272,7 @@ def main():
         operations, summary = compute(module, conn)
         if not module.check_mode:
             conn.apply(operations)
+            forget_carried(params["carried_passwords"], used_logins(operations, read_carried(params["carried_passwords"])))
     except DirectoryError as err:
         module.fail_json(msg=f"mail_directory: {err}")
     changed = any(step["op"] != "barrier" for step in operations)

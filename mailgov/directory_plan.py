@@ -118,7 +118,7 @@ class Plan:
         self.operations = []
         self.summary = {"created": [], "updated": [], "locked": [], "unlocked": [], "recalled": [],
                         "reopened": [], "held": [], "handed_over": [], "transferred": [], "rehomed": [],
-                        "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
+                        "carried": [], "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
 
     def add(self, op, dn, reason, before=None, shown=None, **fields):
         self.operations.append(dict(op=op, dn=dn, reason=reason, before=before, after=shown, **fields))
@@ -247,12 +247,19 @@ def _add_account(ctx, account, dn, desired):
     attrs.update(objectClass=list(ACCOUNT_CLASSES), mailStatusChanged=[states.ldap_time(ctx.now)],
                  mailStorage=[account["address"]])
     shown = dict(attrs)
-    attrs.update(userPassword=[ctx.derive(account["id"])], pwdReset=["TRUE"])
+    # An account moved from an old server keeps its password where slapd can verify its hash.
+    login = next((a for a in [account["address"], *account.get("aliases", [])] if a in ctx.carried), None)
+    if login:
+        attrs.update(userPassword=[ctx.carried[login]])
+        what, listed = "with the password it had on the old server", "carried"
+    else:
+        attrs.update(userPassword=[ctx.derive(account["id"])], pwdReset=["TRUE"])
+        what, listed = "with an initial password", "created"
     if account["status"] != "active":
         attrs["pwdAccountLockedTime"] = [states.LOCKED]
-    ctx.plan.add("add", dn, f"{account['id']} is new in the roster ({account['status']}), with an initial password",
+    ctx.plan.add("add", dn, f"{account['id']} is new in the roster ({account['status']}), {what}",
                  shown=shown, attrs=attrs)
-    ctx.plan.summary["created"].append({"id": account["id"], "address": account["address"]})
+    ctx.plan.summary[listed].append({"id": account["id"], "address": account["address"]})
 
 
 def _modify(ctx, dn, current, mods, reasons):
@@ -350,11 +357,13 @@ def _accounts(ctx, accounts, found):
             _modify(ctx, dn, current, change.mods, [change.reason])
 
 
-def plan(rendered, entries, policy, base_dn, mail_host, password, now, policy_dn=None):
+def plan(rendered, entries, policy, base_dn, mail_host, password, now, policy_dn=None, carried=None):
     """The operations and the summary that bring the directory (entries) to match the roster.
 
     password(ident) gives the initial password of an account (None: no seed, and then no account
-    may be added, reopened or handed over). Raises PlanError; nothing is to be written then."""
+    may be added, reopened or handed over). ``carried`` maps an old server's addresses to password
+    hashes slapd verifies (mailgov.hashes): a new account with one of them as its address or alias
+    gets that hash instead of an initial password. Raises PlanError; nothing is to be written then."""
     result = Plan(base_dn)
 
     def below(parent):
@@ -373,6 +382,7 @@ def plan(rendered, entries, policy, base_dn, mail_host, password, now, policy_dn
 
     ctx = Context(result, policy, mail_host, checked, now, policy_dn)
     ctx.seed = password is not None
+    ctx.carried = carried or {}
     ctx.legacy = set(rendered.get("legacy_domains") or [])
     _containers(result, entries)
     units = _units(result, rendered["units"], units)

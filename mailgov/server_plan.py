@@ -65,11 +65,12 @@ def _render(domain, entries):
         raise RosterError(domain.prefix(err.problems)) from None
 
 
-def plan(roster, entries, suffix, mail_host, seed, now, policy=None):
+def plan(roster, entries, suffix, mail_host, seed, now, policy=None, carried=None):
     """The operations and the summary that bring every domain's branch to match the roster.
 
     ``seed`` derives the initial passwords (mailgov.passwords, from each account's address and
-    with its domain's rules); None lets no account be added, reopened or handed over. Raises
+    with its domain's rules); None lets no account be added, reopened or handed over. ``carried``: the
+    password hashes of an old server, by its addresses (directory_plan.plan). Raises
     RosterError with every problem of every domain, or PlanError; nothing is to be written then."""
     domains = hosting.read(roster, policy)
     operations, entries = [], dict(entries)
@@ -99,7 +100,7 @@ def plan(roster, entries, suffix, mail_host, seed, now, policy=None):
     total = {"domains": [d.name for d in domains], "relocated": [step["dn"] for step in moves],
              "units": {"added": 0, "updated": 0, "moved": 0, "removed": 0}}
     for domain in domains:
-        ops, summary = _plan_domain(domain, rendered[domain.name], entries, suffix, mail_host, seed, now)
+        ops, summary = _plan_domain(domain, rendered[domain.name], entries, suffix, mail_host, seed, now, carried)
         operations += [{"op": "barrier", "reason": "the branches are where they belong"}] if operations else []
         operations += ops
         _merge(total, summary)
@@ -115,13 +116,14 @@ def plan(roster, entries, suffix, mail_host, seed, now, policy=None):
     return operations, total
 
 
-def _plan_domain(domain, rendered, entries, suffix, mail_host, seed, now):
+def _plan_domain(domain, rendered, entries, suffix, mail_host, seed, now, carried):
     base = hosting.domain_dn(domain.name, suffix)
     addresses = {a["id"]: a["address"] for a in rendered["accounts"]}
     rules = domain.policy["password"]
     password = (lambda ident: derived_password(seed, addresses[ident], rules)) if seed else None
     return directory_plan.plan(rendered, _below(entries, base), domain.policy, base, mail_host, password, now,
-                               policy_dn=hosting.policy_dn(domain.name, suffix) if domain.hosted else None)
+                               policy_dn=hosting.policy_dn(domain.name, suffix) if domain.hosted else None,
+                               carried=carried)
 
 
 def _describe(name, attrs):

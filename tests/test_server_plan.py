@@ -168,3 +168,21 @@ def test_problems_of_every_domain_are_told_at_once_each_with_its_place():
         plan(data, {})
     assert "people[3].unit: unknown unit 'zz'" in err.value.problems
     assert "hosted[0].people[0].unit: unknown unit 'nowhere'" in err.value.problems
+
+
+def test_accounts_moved_from_an_old_server_keep_their_password_hash():
+    """A hash carried by the import (by old address: the account's own, or an alias in a legacy
+    domain) replaces the initial password of a new account, with no pwdReset; others are as ever."""
+    sct = copy.deepcopy(SCT_ROSTER)
+    sct["people"][1]["address"] = "binhpt"
+    carried = {"binhpt@sct.gialai.gov.vn": "{SSHA512}b2xkIGhhc2g=", "nobody@old.example": "{CRYPT}$6$x$y"}
+    operations, summary = server_plan.plan(server(sct), dict(POLICIES), BASE, HOST, "seed", T0, carried=carried)
+    directory = apply(dict(POLICIES), operations)
+    binh = accounts(directory, SCT)["binhpt@sct.gialai.gov.vn"]
+    assert binh["userPassword"] == ["{SSHA512}b2xkIGhhc2g="] and "pwdReset" not in binh
+    assert summary["carried"] == [{"id": "SCT-2", "address": "binhpt@sct.gialai.gov.vn"}]
+    assert "SCT-2" not in {c["id"] for c in summary["created"]}
+    an = next(e for e in accounts(directory, SCT).values() if e["uid"] == ["SCT-1"])
+    assert an["pwdReset"] == ["TRUE"] and not an["userPassword"][0].startswith("{SSHA512}")
+    assert "old server" in next(op["reason"] for op in operations if op["op"] == "add" and "SCT-2" in op["dn"])
+    assert "b2xkIGhhc2g" not in str(server_plan.diff(operations, BASE))

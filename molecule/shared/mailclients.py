@@ -15,9 +15,12 @@ import secrets
 import smtplib
 import socket
 import ssl
+import subprocess
+import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import testinfra.utils.ansible_runner
@@ -25,6 +28,8 @@ import testinfra.utils.ansible_runner
 _runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVENTORY_FILE"])
 testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers")]
 
+ROOT = Path(__file__).resolve().parents[2]
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 SUFFIX = "dc=gialai,dc=gov,dc=vn"
 DOMAIN = "gialai.gov.vn"
 BASE = f"ou={DOMAIN},{SUFFIX}"  # the domain's branch: its people, mailboxes and units
@@ -274,3 +279,18 @@ def directory_entry(host, uid):
                 value = base64.b64decode(value).decode("utf-8", "replace")
             found.setdefault(name, []).append(value)
     return found
+
+
+def playbook(name, *args, check=True, **extra):
+    """Run playbooks/<name> against the instance, as an operator would; the completed process.
+
+    args go to ansible-playbook as they are; each extra becomes -e with its value as JSON."""
+    for key, value in extra.items():
+        args += ("-e", json.dumps({key: value}))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, f"playbooks/{name}", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if check:
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    return result

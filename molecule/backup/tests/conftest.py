@@ -9,7 +9,6 @@ import hashlib
 import imaplib
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -30,7 +29,6 @@ _runner = testinfra.utils.ansible_runner.AnsibleRunner(os.environ["MOLECULE_INVE
 testinfra_hosts = [f"podman://{name}" for name in _runner.get_hosts("mailservers")]
 STORE = _runner.get_hosts("backuphosts")[0]
 
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 REPOSITORY_ON_STORE = "/srv/mailgov-backup/repos/mailgov-backup"
 
 USERS = {"quynh": "GL-0001", "truong": "GL-0027", "tan": "GL-0004"}
@@ -94,13 +92,8 @@ def directory_entries(host):
 
 
 def playbook(name, **extra):
-    """ansible-playbook playbooks/NAME with the scenario's inventory, as an operator runs it."""
-    command = [str(PROJECT / ".venv/bin/ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"],
-               str(PROJECT / "playbooks" / name)]
-    for key, value in extra.items():
-        command += ["-e", json.dumps({key: value})]
-    env = dict(os.environ, ANSIBLE_CONFIG=str(PROJECT / "ansible.cfg"))
-    return subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    """ansible-playbook playbooks/NAME with the scenario's inventory; the tests judge its outcome."""
+    return mailclients.playbook(name, check=False, **extra)
 
 
 def postmaster_subjects(host):

@@ -15,9 +15,8 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "shared"))
 
 from mailclients import *  # noqa: E402,F403 (fixtures and helpers the tests import from conftest)
+from mailclients import ROOT  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[3]
-INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 DEMO = yaml.safe_load((ROOT / "inventories/demo/group_vars/all/roster.yml").read_text(encoding="utf-8"))
 ARTIFACTS = Path(os.environ.get("MAILGOV_ARTIFACTS", ROOT / ".cache/test-artifacts")) / "lifecycle"
 
@@ -47,17 +46,6 @@ def run_job(host, days, *addresses, archive=None):
     result = json.loads(cmd.stdout)
     result["rc"] = cmd.rc
     result["done"] = [(a["action"], a["reason"]) for a in result["actions"]]
-    return result
-
-
-def playbook(name, *args, check=True):
-    """Run playbooks/<name> against the instance, as an operator would; the completed process."""
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    result = subprocess.run(
-        [str(Path(sys.executable).parent / "ansible-playbook"), "-i", INVENTORY, f"playbooks/{name}", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    if check:
-        assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     return result
 
 
