@@ -56,9 +56,18 @@ def _key(value):
     return text.vn_ascii(str(value)).lower()
 
 
-def _converted(record, label, value):
-    """A cell in Unicode; a TCVN3 or VNI one converted, and noted for review."""
+def _converted(record, label, value, column=None):
+    """A cell in Unicode; a TCVN3 or VNI one converted, and noted for review.
+
+    ``column`` is the encoding most of the cell's column is in: a cell that reads as Unicode or as
+    either encoding alike ("Hoà" is also VNI for "Hồ") is read as its column is."""
     converted, encoding = legacy_text.convert(value)
+    if column and encoding in (None, "unknown") and not value.isascii():
+        decoded = legacy_text.decode(value, column)
+        if decoded and decoded != converted:
+            record.notes.append(f"{record.where}: {label} {value!r} converted from {column.upper()} to {decoded!r}, "
+                                "as the rest of its column")
+            return decoded
     if encoding == "unknown":
         record.problems.append(f"{record.where}: {label} {value!r} looks like a legacy Vietnamese encoding "
                                "(TCVN3 or VNI) that could not be told apart: write it in Unicode")
@@ -146,6 +155,15 @@ def _date(value):
     return value
 
 
+def _column_encoding(rows, header):
+    """TCVN3 or VNI when most of a column's non-ASCII cells are in it, else None."""
+    found = [legacy_text.convert(row[header])[1] for _, row in rows if not (row.get(header) or "").isascii()]
+    for encoding in ("tcvn3", "vni"):
+        if found and found.count(encoding) * 2 > len(found):
+            return encoding
+    return None
+
+
 def _sheet_quota(record, value):
     if not value:
         return
@@ -164,12 +182,13 @@ def from_sheet(sheet, mapping):
     if problems:
         return [], problems
     status_values = (mapping.get("status") or {}).get("values") or {}
+    legacy = {name: _column_encoding(sheet.rows, columns[name]) for name in ("name", "unit")}
     records = []
     for number, row in sheet.rows:
         record = Record(where=f"row {number}")
         cell = {name: (row.get(header) or "").strip() for name, header in columns.items()}
-        record.name = _converted(record, "name", cell["name"]) if cell["name"] else ""
-        record.unit = _converted(record, "unit", cell["unit"]) if cell["unit"] else ""
+        record.name = _converted(record, "name", cell["name"], legacy["name"]) if cell["name"] else ""
+        record.unit = _converted(record, "unit", cell["unit"], legacy["unit"]) if cell["unit"] else ""
         record.address = cell.get("address", "").lower()
         record.aliases = sorted({a.strip().lower() for a in cell.get("aliases", "").replace(";", ",").split(",")}
                                 - {record.address, ""})

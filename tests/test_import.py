@@ -214,3 +214,12 @@ def test_the_roster_file_reads_back_as_the_roster_with_the_review_on_top():
     assert yaml.safe_load(text) == {"mail_roster": roster}
     assert "#   - new unit stp: 'Sở Tư pháp'" in text
     assert "    - {id: GL-0002, name: Trần Văn Bình, unit: snv, address: tranvanbinh}" in text
+
+
+def test_a_cell_that_reads_either_way_is_read_as_its_column(tmp_path):
+    """VNI "Hoà" is also a Unicode word; in a column typed in VNI it is "Hồ"."""
+    path = tmp_path / "vni.csv"
+    path.write_text("Họ và tên,Đơn vị\nNguyeãn Vaên An,vp\nHoà Thò Lan,vp\nTraàn Thò Mai,vp\n", encoding="utf-8")
+    records, _ = import_records.from_sheet(sheets.read(str(path)), SHEET)
+    assert [r.name for r in records] == ["Nguyễn Văn An", "Hồ Thị Lan", "Trần Thị Mai"]
+    assert "as the rest of its column" in records[1].notes[0]
