@@ -24,6 +24,9 @@ options:
     description: The old directory (C(ldap://), C(ldaps://)) or the path of a spreadsheet on this host.
     type: str
     required: true
+  shown_as:
+    description: What the messages call O(source), such as the spreadsheet's path on the controller.
+    type: str
   kind:
     description: For a directory, which kind of server it is (a key of C(ldap) in the sources).
     type: str
@@ -161,6 +164,7 @@ def main():
     module = AnsibleModule(
         argument_spec={
             "source": {"type": "str", "required": True},
+            "shown_as": {"type": "str"},
             "kind": {"type": "str", "default": "zimbra"},
             "sources": {"type": "dict", "default": {}},
             "base_dn": {"type": "str"},
@@ -191,7 +195,10 @@ def main():
         result = import_plan.plan(records, goal.roster, domain, goal.server_domains, goal.policy,
                                   params["id_prefix"], params["default_unit"], goal.taken_ids)
     except RosterError as err:
-        module.fail_json(msg=f"mail_import: the import has {err}; no roster was written", problems=err.problems)
+        shown = params["shown_as"] or params["source"]
+        problems = [p.replace(params["source"], shown) for p in err.problems]
+        module.fail_json(msg=f"mail_import: the import has {RosterError(problems)}; no roster was written",
+                         problems=problems)
     except (DirectoryError, ValueError) as err:
         module.fail_json(msg=f"mail_import: {err}; no roster was written")
     changed = False
@@ -201,7 +208,7 @@ def main():
         changed |= private_json.merge(os.path.join(params["state_dir"], "passwords.json"), result.passwords)
         logins = {a["login"]: a["id"] for a in result.accounts}
         changed |= private_json.merge(os.path.join(params["state_dir"], "accounts.json"), logins)
-    source = params["source"] if "://" in params["source"] else os.path.basename(params["source"])
+    source = params["shown_as"] or params["source"]
     module.exit_json(changed=changed, roster_yaml=import_target.to_yaml(goal, result.roster, result.review, source),
                      review=result.review, accounts=result.accounts, uncarried=result.uncarried,
                      carried=len(result.passwords))

@@ -183,7 +183,7 @@ def plan(records, roster, domain, server_domains, policy=None, id_prefix=None, d
                    review)
     ids = _Ids(id_prefix or _prefix(people, domain), taken)
     default_quota = ((policy or {}).get("quota") or {}).get("person")
-    result = Imported(roster)
+    result, origin = Imported(roster), {}  # where each new person came from, for the renderer's problems
     for record in records:
         if record.address and record.address in pinned:
             review.append(f"{record.where}: {record.address} is already in the roster as {pinned[record.address]}: "
@@ -195,6 +195,7 @@ def plan(records, roster, domain, server_domains, policy=None, id_prefix=None, d
         if not record.name or unit is None:
             continue
         ident = ids.new()
+        origin[f"people[{len(people)}]"] = f"{record.where} ({ident})"
         people.append(_person(record, ident, unit, address, aliases, default_quota, review))
         if record.address:
             result.accounts.append({"id": ident, "login": record.address})
@@ -202,7 +203,7 @@ def plan(records, roster, domain, server_domains, policy=None, id_prefix=None, d
     if problems:
         raise RosterError(problems)
     roster.update(units=units.units, people=people)
-    _check(result, roster, policy, review)
+    _check(result, roster, policy, review, origin)
     result.review = review
     return result
 
@@ -220,12 +221,15 @@ def _password(result, ident, record, review):
         review.append(f"{ident} ({record.address}) cannot keep its password, {reason}: it gets an initial password")
 
 
-def _check(result, roster, policy, review):
+def _check(result, roster, policy, review, origin):
     """The roster must render; and whom the naming rules would address otherwise is said."""
     try:
         rendered = {a["id"]: a for a in accounts.render(roster, policy=policy)}
     except RosterError as err:
-        raise RosterError([f"the roster made from the import: {p}" for p in err.problems]) from None
+        def placed(problem):  # people[31].name: ... -> row 7 (GL-0231): people[31].name: ...
+            key = problem.split(".", 1)[0].split(":", 1)[0]
+            return f"{origin[key]}: {problem}" if key in origin else problem
+        raise RosterError([f"the roster made from the import: {placed(p)}" for p in err.problems]) from None
     for account in result.accounts:
         account["address"] = rendered[account["id"]]["address"]
     imported = {a["id"] for a in result.accounts}

@@ -88,12 +88,15 @@ def compare(old, new):
     return rows, mismatches
 
 
-def over_quota(old, quota):
-    """Why the old mailbox cannot fit its new quota, or None."""
-    total = sum(size for _, size in old.values())
+def over_quota(old, new, quota):
+    """Why what is left to copy does not fit the new mailbox's quota beside what it holds, or None."""
+    missing = sum(max(size - new.get(name, (0, 0))[1], 0) for name, (_, size) in old.items())
+    total = sum(size for _, size in new.values()) + missing
     if quota and total > quota:
-        return (f"holds {_human(total)} on the old server, over its new quota of {_human(quota)}: raise its quota "
-                "in the roster (quota:) and run playbooks/accounts.yml, or clean up on the old server")
+        held = sum(size for _, size in old.values())
+        return (f"holds {_human(held)} on the old server, and the new mailbox would hold {_human(total)}, over its "
+                f"new quota of {_human(quota)}: raise its quota in the roster (quota:) and run "
+                "playbooks/accounts.yml, or clean up on the old server")
     return None
 
 

@@ -71,6 +71,17 @@ def test_zimbra_entries_become_records(attrs, field, value):
     assert getattr(record, field) == value and not record.problems
 
 
+def test_an_iredmail_entry_keeps_its_aliases_quota_and_lock():
+    mapping = import_records.sources()["ldap"]["iredmail"]
+    record = import_records.from_entry(
+        "mail=binh@stp.gialai.gov.vn,ou=Users,domainName=stp.gialai.gov.vn,o=domains,dc=x",
+        {"objectClass": ["mailUser"], "cn": ["Trần Văn Bình"], "mail": ["binh@stp.gialai.gov.vn"],
+         "shadowAddress": ["tvbinh@stp.gialai.gov.vn"], "mailQuota": ["1073741824"], "accountStatus": ["disabled"],
+         "userPassword": ["{SSHA512}abc"]}, mapping)
+    assert (record.aliases, record.quota, record.status, record.unit, record.password) == (
+        ["tvbinh@stp.gialai.gov.vn"], 1024**3, "locked", "", "{SSHA512}abc")
+
+
 def test_a_generic_entry_locked_by_ppolicy_stays_locked():
     record = import_records.from_entry("uid=a,ou=Thanh tra,dc=x", {"cn": ["Lê Thị Hoa"], "mail": ["a@x"],
                                                                    "pwdAccountLockedTime": ["20240101000000Z"]},
@@ -137,7 +148,7 @@ def test_an_old_address_in_a_legacy_domain_becomes_an_alias():
     ([_record("row 6", "Trần Văn Bình", "vp"), _record("row 7", "Trần  Văn Bình", "vp")], "row 7: Trần  Văn Bình in vp"),
     ([_record("row 8", "Trần Văn Bình", "vp", "binh@yahoo.com")], "row 8: binh@yahoo.com is outside the server's domains"),
     ([_record("row 8", "Trần Văn Bình", "vp", "binh@gialai.gov.vn")], "another domain of this server"),
-    ([_record("row 3", "Tr4n", "vp")], "the roster made from the import: people[0]"),
+    ([_record("row 3", "Tr4n", "vp")], "the roster made from the import: row 3 (STP-0001): people[0]"),
 ])
 def test_bad_input_is_reported_by_row(records, expected):
     with pytest.raises(RosterError) as err:

@@ -54,12 +54,22 @@ def test_a_folder_is_complete_with_at_least_what_the_old_server_has():
                           "Lưu trữ: missing on the new server (2 messages)"]
 
 
-@pytest.mark.parametrize(("quota", "refused"), [(None, False), (5 * 1024**2, False), (1024**2, True)])
-def test_a_mailbox_larger_than_its_new_quota_is_refused(quota, refused):
-    reason = mail_copy.over_quota({"INBOX": (2, 910), "Tài liệu": (1, 4305574)}, quota)
+OLD_BOX = {"INBOX": (2, 910), "Tài liệu": (1, 4305574)}
+
+
+@pytest.mark.parametrize(("new", "quota", "refused"), [
+    ({}, None, False),
+    ({}, 5 * 1024**2, False),
+    ({}, 1024**2, True),
+    ({"INBOX": (2, 910), "Tài liệu": (1, 4305574)}, 5 * 1024**2, False),  # copied already: nothing more needed
+    ({"INBOX": (40, 1024**2)}, 5 * 1024**2, True),  # 1 MiB arrived since the cutover, and the rest still to copy
+])
+def test_a_mailbox_that_cannot_fit_its_new_quota_is_refused(new, quota, refused):
+    reason = mail_copy.over_quota(OLD_BOX, new, quota)
     assert bool(reason) == refused
-    if refused:
-        assert reason.startswith("holds 4.1 MiB on the old server, over its new quota of 1.0 MiB")
+    if refused and not new:
+        assert reason.startswith("holds 4.1 MiB on the old server, and the new mailbox would hold 4.1 MiB, over its "
+                                 "new quota of 1.0 MiB")
 
 
 def test_statuses_from_doveadm_json():

@@ -94,11 +94,12 @@ def copy_account(account, source, version, attempts, progress, tmp):
     except RuntimeError as err:
         result["problems"].append(mail_copy.explain(str(err), login, source))
         return result
-    too_big = mail_copy.over_quota(old, account.get("quota"))
+    new = status(user)
+    too_big = mail_copy.over_quota(old, new, account.get("quota"))
     if too_big:
-        result.update(result="over-quota", problems=[too_big], folders=mail_copy.compare(old, status(user))[0])
+        result.update(result="over-quota", problems=[too_big], folders=mail_copy.compare(old, new)[0])
         return result
-    before = sum(n for n, _ in status(user).values())
+    before = sum(n for n, _ in new.values())
     expected = max(sum(n for n, _ in old.values()) - before, 0)
     for attempt in range(1, attempts + 1):
         stop = threading.Event()
@@ -169,7 +170,12 @@ def main(argv=None):
             progress.finished(result)
 
         def one(account):
-            result = copy_account(account, config["source"], version, int(config.get("attempts") or 2), progress, tmp)
+            try:
+                result = copy_account(account, config["source"], version, int(config.get("attempts") or 2),
+                                      progress, tmp)
+            except (RuntimeError, ValueError) as err:  # the new mailbox could not be read: reported, not fatal
+                result = {"user": account["user"], "login": account["login"], "result": "failed",
+                          "problems": [f"the new mailbox cannot be read: {str(err).strip()[-300:]}"]}
             progress.finished(result)
             return result
 
