@@ -14,14 +14,14 @@ description:
     C(uid=<id>,ou=people), unit and fixed mailboxes C(uid=<id>,ou=mailboxes), and the units a tree
     of C(ou=<id>) entries under C(ou=units), each under its parent. A directory made before,
     with those three right below O(base_dn), is moved under the roster's own domain in place
-    (C(relocated)). Accounts of a hosted domain get its password policy (C(pwdPolicySubentry):
-    C(cn=<domain>,ou=policies)); those of a domain no longer hosted are recalled.
+    (C(relocated)). Accounts of a hosted domain get its password policy (C(pwdPolicySubentry)
+    names C(cn=<domain>,ou=policies)); those of a domain no longer hosted are recalled.
   - A locked or recalled account gets C(pwdAccountLockedTime=000001010000Z), so it cannot log
     in; it keeps its entry, its address and its mail. An account in the directory that is no
     longer in the roster is recalled, never deleted.
   - New accounts get an initial password derived from O(initial_password_seed), with
     C(pwdReset=TRUE), so the user must change it at the first login, except those moved from an
-    old server whose password hash slapd verifies (O(carried_passwords)): they keep that password.
+    old server whose password hash slapd verifies (O(carried_passwords)), who keep that password.
     Existing passwords are touched only when an account is reopened.
   - A person moved to another unit under a policy with C(transfer.address=new) gets the new
     address the renderer gives (C(mail)); the mailbox stays where it is (C(mailStorage), set
@@ -29,10 +29,10 @@ description:
     the password. The old address is kept for good in C(mailFormerAddress), so nobody else gets
     it, and delivers to the same mailbox (C(mailForward)) until C(mailForwardUntil), the policy's
     C(transfer.forward_days) from now; the lifecycle job then ends the forward.
-  - An account re-homed by the roster (C(policy.rehome)): from a domain now in C(legacy_domains)
+  - An account re-homed by the roster (C(policy.rehome)), from a domain now in C(legacy_domains)
     into the roster's domain, or given the address the rules now give (C(rehome.addresses=derive)).
     As on a transfer, mailbox, mail and password stay, the old address is kept for good and
-    delivers to the same mailbox, for C(rehome.forward_days) (no C(mailForwardUntil): for ever).
+    delivers to the same mailbox, for C(rehome.forward_days) (no C(mailForwardUntil), so for ever).
   - A unit mailbox whose delegates (its head and C(delegates) in the roster) change is handed
     over - the new delegates can open it, the old ones no longer can, and its password is reset to
     a new initial password (derived like a new account's) with C(pwdReset=TRUE), so that whoever

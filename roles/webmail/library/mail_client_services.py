@@ -11,7 +11,7 @@ description:
     it is configured.
   - Dovecot's listeners of the enabled protocols C(imap) and C(pop3); a listener with
     C(ssl = yes) is TLS from the first byte, any other needs STARTTLS (the roles set
-    C(ssl = required)). Postfix's smtpd services with C(smtpd_sasl_auth_enable=yes):
+    C(ssl = required)). Of Postfix's smtpd services with C(smtpd_sasl_auth_enable=yes), one with
     C(smtpd_tls_wrappermode=yes) is TLS, any other STARTTLS.
   - Read-only; never reports a change.
 options: {}
