@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from messages import MESSAGE  # bench/messages.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 CONTAINER = "mailgov-bench-backup"
 INVENTORY = f"""
@@ -33,30 +35,14 @@ mailservers:
 """
 
 # Runs in the container: writes COUNT messages numbered from FIRST, seeded by their number.
-WRITER = r'''
-import base64, os, pwd, random, sys
+WRITER = MESSAGE + r'''
+import os, pwd, sys
 first, count = int(sys.argv[1]), int(sys.argv[2])
 vmail = pwd.getpwnam("vmail")
 root = "/var/vmail/gialai.gov.vn"
-subjects = ["Công văn số {n}/STTTT-VP về việc triển khai thư điện tử công vụ",
-            "Giấy mời họp giao ban tuần {n}, Phòng Bưu chính, Viễn thông",
-            "Báo cáo số {n}: Ủy ban nhân dân xã Ia Băng, huyện Đak Pơ",
-            "Tờ trình {n} đề nghị khen thưởng tập thể, cá nhân năm 2026"]
-words = ("Sở Thông tin và Truyền thông đề nghị các đơn vị phối hợp triển khai kế hoạch chuyển đổi số "
-         "của tỉnh Gia Lai trong năm tới theo đúng tiến độ đã được Ủy ban nhân dân tỉnh phê duyệt").split()
 for n in range(first, first + count):
-    rng = random.Random(n)
     box = f"{root}/hopthu{n % 40:02d}/Maildir"
-    body = " ".join(rng.choice(words) for _ in range(rng.randint(300, 1200)))
-    text = (f"From: Văn thư <vanthu@gialai.gov.vn>\nTo: hopthu{n % 40:02d}@gialai.gov.vn\n"
-            f"Subject: {subjects[n % 4].format(n=n)}\nMessage-ID: <{n}@bench.gialai.gov.vn>\n"
-            f"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
-            f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n")
-    size = 2_000_000 if n % 100 == 7 else rng.randint(100_000, 400_000) if n % 10 == 3 else 0
-    if size:
-        data = base64.encodebytes(rng.randbytes(size)).decode()
-        text += f"--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n{data}"
-    text += "--b--\n"
+    text = message(n, f"hopthu{n % 40:02d}@gialai.gov.vn")
     for path in (root, box[:-8], box, *(f"{box}/{sub}" for sub in ("cur", "new", "tmp"))):
         if not os.path.isdir(path):
             os.mkdir(path, 0o700)

@@ -28,6 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from mailgov import mail_copy  # noqa: E402  (the repository's, not the image's)
+from messages import MESSAGE  # noqa: E402  (bench/messages.py, beside this script)
 
 CONTAINER = "mailgov-bench-migration"
 LOCK = "/tmp/mailgov-heavy.lock"
@@ -75,29 +76,13 @@ service imap-login {
 
 # Runs in the container: writes COUNT messages numbered from FIRST into MAILDIR, seeded by their number;
 # one in thirty goes to the one folder Dovecot has made there (whatever it named it on disk).
-WRITER = r'''
-import base64, os, pwd, random, sys
+WRITER = MESSAGE + r'''
+import os, pwd, sys
 first, count, maildir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 vmail = pwd.getpwnam("vmail")
 (folder,) = [d for d in os.listdir(maildir) if d.startswith(".")]
-subjects = ["Công văn số {n}/STTTT-VP về việc triển khai thư điện tử công vụ",
-            "Giấy mời họp giao ban tuần {n}, Phòng Bưu chính, Viễn thông",
-            "Báo cáo số {n}: Ủy ban nhân dân xã Ia Băng, huyện Đak Pơ",
-            "Tờ trình {n} đề nghị khen thưởng tập thể, cá nhân năm 2026"]
-words = ("Sở Thông tin và Truyền thông đề nghị các đơn vị phối hợp triển khai kế hoạch chuyển đổi số "
-         "của tỉnh Gia Lai trong năm tới theo đúng tiến độ đã được Ủy ban nhân dân tỉnh phê duyệt").split()
 for n in range(first, first + count):
-    rng = random.Random(n)
-    body = " ".join(rng.choice(words) for _ in range(rng.randint(300, 1200)))
-    text = (f"From: Văn thư <vanthu@gialai.gov.vn>\nTo: Phạm Quang Huy <huypq.stnmt@gialai.gov.vn>\n"
-            f"Subject: {subjects[n % 4].format(n=n)}\nMessage-ID: <{n}@bench.gialai.gov.vn>\n"
-            f"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=b\n\n--b\n"
-            f"Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n{body}\n")
-    size = 2_000_000 if n % 100 == 7 else rng.randint(100_000, 400_000) if n % 10 == 3 else 0
-    if size:
-        data = base64.encodebytes(rng.randbytes(size)).decode()
-        text += f"--b\nContent-Type: application/pdf\nContent-Transfer-Encoding: base64\n\n{data}"
-    text += "--b--\n"
+    text = message(n, "Phạm Quang Huy <huypq.stnmt@gialai.gov.vn>")
     name = f"{maildir}/{folder if n % 30 == 1 else ''}/cur/{1780000000 + n}.M{n}P1.oldmail.gialai.gov.vn:2,S"
     with open(name, "wb") as out:
         out.write(text.encode())
