@@ -10,7 +10,7 @@ import io
 
 from ansible.errors import AnsibleFilterError
 
-from mailgov import accounts, domains, hosting, passwords, policy, sizes, text, workdays
+from mailgov import accounts, bans, domains, hosting, passwords, policy, sizes, text, workdays
 from mailgov.errors import RosterError
 
 
@@ -83,6 +83,13 @@ def mail_size_limits(policies):
         raise AnsibleFilterError(f"mail_size_limits: expects each domain's policy (mail_policies): {err}") from None
 
 
+def mail_ban_rule(policies):
+    try:
+        return bans.ban_rule(_plain(policies))
+    except (AttributeError, KeyError, TypeError, ValueError) as err:
+        raise AnsibleFilterError(f"mail_ban_rule: expects each domain's policy (mail_policies): {err}") from None
+
+
 def mail_client_names(domain, *others):
     try:
         return domains.client_names(domain, *(_plain(group) for group in others))
@@ -147,6 +154,7 @@ class FilterModule:
             "size_bytes": size_bytes,
             "mail_client_names": mail_client_names,
             "mail_size_limits": mail_size_limits,
+            "mail_ban_rule": mail_ban_rule,
             "password_problems": password_problems,
             "initial_password": initial_password,
             "initial_password_list": initial_password_list,

@@ -174,6 +174,14 @@ def _check_password(rules, problems):
     unknown = set(rules.get("require") or []) - set(CLASSES)
     if unknown:
         problems.append(f"policy.password.require: unknown classes {sorted(unknown)}; known: {', '.join(CLASSES)}")
+    for key in ("lockout_failures", "lockout_minutes", "grace_logins"):
+        value = rules.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, type(None))) or (value or 0) < 0:
+            problems.append(f"policy.password.{key}: {value!r} must be a whole number, 0 or more (0 or null: off)")
+    window = rules.get("lockout_window_minutes")
+    if window is not None and (isinstance(window, bool) or not isinstance(window, int) or window < 1):
+        problems.append(f"policy.password.lockout_window_minutes: {window!r} must be a whole number of minutes "
+                        "above zero, or null (a failure then counts until the next good password)")
 
 
 def _scan_limits():

@@ -205,6 +205,22 @@ def reopen(state, now, wait_days, password, by=(JOB, ADMIN)):
     return Transition(mods, f"reopened (was {describe(state)}); new initial password, to be changed at the next login")
 
 
+def reset_password(state, password):
+    """A forgotten or expired password, or one locked by too many failures, replaced by a new
+    initial password to be changed at the next login. slapd's password policy clears the
+    failures, their lock and the grace logins used when the password changes. A recalled account
+    is refused, and so is a lock that the roster, the lifecycle job or an administrator holds:
+    the account stays locked until reopened (playbooks/reopen.yml, or the roster)."""
+    address = state["address"] or state["uid"]
+    if state["status"] == "recalled":
+        raise TransitionError(f"{address} is recalled: there is no account to reset; to give it back, "
+                              "add the person to the roster again and run playbooks/accounts.yml")
+    if state["by"] is not None:
+        raise TransitionError(f"{address} is {describe(state)}: a new password would not open it; reopen it "
+                              "with playbooks/reopen.yml (which gives a new initial password) or in the roster")
+    return Transition(new_password(password), "new initial password, to be changed at the next login")
+
+
 def check_request(state, request):
     """Raise TransitionError unless the roster's request (its date, 2025-06-02) may end the lock.
 

@@ -20,7 +20,7 @@ FILTERS = FilterModule().filters()
 
 def test_filter_names():
     assert set(FILTERS) == {"render_accounts", "mail_policy", "mail_domains", "mail_policies", "mail_client_names",
-                            "mail_size_limits",
+                            "mail_size_limits", "mail_ban_rule",
                             "vn_ascii",
                             "size_bytes", "password_problems", "initial_password", "initial_password_list",
                             "notice_problems"}
@@ -38,6 +38,7 @@ def test_filter_names():
      "initial_password_list: expects a list of mappings with address and id"),
     ("initial_password_list", ([{"id": "x", "address": "x@yenbai.gov.vn"}], "seed", {"gialai.gov.vn": {}}),
      "initial_password_list: x@yenbai.gov.vn is in none of the domains of rules (gialai.gov.vn)"),
+    ("mail_ban_rule", ({"gialai.gov.vn": {"quota": {}}},), "mail_ban_rule: expects each domain's policy (mail_policies)"),
     ("mail_policies", ({"policy": "gialai", "hosted": [{"policy": "yenbai", "domain": "gialai.gov.vn"}]},),
      "hosted[0].domain: gialai.gov.vn is already the roster's domain; list each domain once"),
 ])

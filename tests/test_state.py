@@ -206,6 +206,31 @@ def test_the_reopen_command_is_allowed(current, wait, now):
     assert "new initial password" in change.reason
 
 
+@pytest.mark.parametrize("current", [
+    dict(),                                                  # forgotten, or expired
+    dict(locked="20250301090000Z"),                          # locked by too many wrong passwords
+    dict(pwdReset="TRUE"),                                   # the initial one was lost
+])
+def test_a_password_is_reset_to_a_new_initial_one(current):
+    change = state.reset_password(entry(**current), "Mk#moi-3")
+    # slapd's policy clears the failures, their lock and the grace logins with the change.
+    assert attrs(change) == {("replace", "userPassword"): ["Mk#moi-3"], ("replace", "pwdReset"): ["TRUE"]}
+
+
+@pytest.mark.parametrize("current, message", [
+    (dict(status="recalled", reason="unused", locked=True), "annv.snv@gialai.gov.vn is recalled: there is no account to reset"),
+    (dict(status="recalled", locked=True), "is recalled"),
+    (dict(status="locked", locked=True), "is locked by the roster on 2025-03-01: a new password would not open it; "
+                                         "reopen it with playbooks/reopen.yml"),
+    (dict(status="locked", reason="unused", locked=True), "is locked by the lifecycle job (unused)"),
+    (dict(locked=True), "is locked by the administrator"),
+])
+def test_a_reset_does_not_open_a_recalled_or_locked_account(current, message):
+    with pytest.raises(TransitionError) as err:
+        state.reset_password(entry(**current), "Mk#moi-3")
+    assert message in str(err.value)
+
+
 def test_an_administrator_locks_with_why():
     change = state.lock_by_admin(entry(), "lộ mật khẩu", day(1))
     assert attrs(change)[("replace", "mailStatusReason")] == ["admin: lộ mật khẩu"]

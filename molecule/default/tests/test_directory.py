@@ -289,6 +289,8 @@ def test_default_policy_follows_the_roster(host, site):
         "pwdInHistory": rules["history"],
         "pwdMaxFailure": rules["lockout_failures"],
         "pwdLockoutDuration": rules["lockout_minutes"] * 60,
+        "pwdFailureCountInterval": rules["lockout_window_minutes"] * 60,
+        "pwdGraceAuthNLimit": rules["grace_logins"],
         "pwdMustChange": "TRUE" if rules["must_change_initial"] else "FALSE",
     }
     for attr, value in expected.items():

@@ -26,6 +26,11 @@ Every action is logged with its reason (to the journal); --dry-run only says wha
 
     mailgov-lifecycle [--dry-run] [--json] [--now 2025-10-01T08:00] [--account ADDRESS ...]
     mailgov-lifecycle reopen ADDRESS < new-initial-password
+    mailgov-lifecycle reset ADDRESS --reference "Phiếu yêu cầu số 12, 02/12/2026" < new-initial-password
+
+`reset` gives a forgotten, expired or failure-locked password a new initial password; it is
+recorded, with the reference of the written request, in the journal and in the state
+directory's requests.jsonl.
 """
 
 import argparse
@@ -273,10 +278,37 @@ class Job:
                     "new initial password, to be changed at the next login")
 
 
+    def reset(self, address, password, reference):
+        """A new initial password for a forgotten, expired or failure-locked one (mailgov.state.reset_password)."""
+        self.connect()
+        found = [a for a in self.accounts() if a["address"] == address]
+        if not found:
+            raise SystemExit(f"mailgov-lifecycle: no account has the address {address}")
+        account = found[0]
+        try:
+            change = states.reset_password(account, password)
+            self.write(account, change)
+        except (TransitionError, DirectoryError) as err:
+            raise SystemExit(f"mailgov-lifecycle: {err}") from None
+        self.record(account, "reset", reference, change.reason)
+        self.keep_request(account, "reset", reference)
+
+    def keep_request(self, account, action, reference):
+        """The written request a change rests on, one JSON line each, kept with the job's state."""
+        if self.dry_run:
+            return
+        line = {"time": ldap_time(self.now), "address": account["address"], "uid": account["uid"],
+                "action": action, "reference": reference}
+        path = Path(self.config["state_dir"]) / "requests.jsonl"
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="mailgov-lifecycle", description=__doc__.splitlines()[0])
-    parser.add_argument("command", nargs="?", default="run", choices=["run", "reopen"])
-    parser.add_argument("address", nargs="?", help="reopen: the account's address")
+    parser.add_argument("command", nargs="?", default="run", choices=["run", "reopen", "reset"])
+    parser.add_argument("address", nargs="?", help="reopen, reset: the account's address")
+    parser.add_argument("--reference", help="reset: the written request (its number, date, who made it)")
     parser.add_argument("--config", default=CONFIG)
     parser.add_argument("--now", help="the time the rules are applied at, for tests and catching up")
     parser.add_argument("--dry-run", action="store_true", help="say what would be done, change nothing")
@@ -300,13 +332,18 @@ def main(argv=None):
             print(text, flush=True)
 
     job = Job(config, parse_now(args.now), args.dry_run, log)
-    if args.command == "reopen":
+    if args.command in ("reopen", "reset"):
         if not args.address:
-            parser.error("reopen needs the account's address")
+            parser.error(f"{args.command} needs the account's address")
+        if args.command == "reset" and not (args.reference or "").strip():
+            parser.error("reset needs --reference: the written request it rests on")
         password = sys.stdin.readline().rstrip("\n")
         if not password:
-            parser.error("reopen reads the new initial password from standard input")
-        job.reopen(args.address.lower(), password)
+            parser.error(f"{args.command} reads the new initial password from standard input")
+        if args.command == "reopen":
+            job.reopen(args.address.lower(), password)
+        else:
+            job.reset(args.address.lower(), password, args.reference.strip())
     else:
         job.run({a.lower() for a in args.account})
         if not args.json:

@@ -6,6 +6,9 @@
  * - A user whose password an administrator set (a new account, a reset: pwdReset in the
  *   directory) or whose password has expired is sent to the password screen after logging
  *   in, and stays there until the directory takes a new password.
+ * - Each IMAP login names the person's own address (IMAP ID x-originating-ip), which Dovecot
+ *   trusts from webmail: its logs, its penalty and fail2ban then see the person's address, so
+ *   one attacker behind webmail cannot get webmail's own address banned.
  * - The password driver (drivers/mailgov.php of the password plugin) uses its texts to
  *   explain, in the user's language, why the directory refused a password.
  *
@@ -35,10 +38,19 @@ class mailgov extends rcube_plugin
     function init()
     {
         $this->add_texts('localization/');
+        $this->add_hook('storage_connect', [$this, 'storage_connect']);
         $this->add_hook('login_after', [$this, 'login_after']);
         $this->add_hook('startup', [$this, 'startup']);
         $this->add_hook('password_change', [$this, 'password_change']);
         $this->add_hook('render_page', [$this, 'render_page']);
+    }
+
+    /** Pass the client's address on to Dovecot with the IMAP ID command sent before the login. */
+    function storage_connect($args)
+    {
+        $client = ['x-originating-ip' => (string) ($_SERVER['REMOTE_ADDR'] ?? '')];
+        $args['preauth_ident'] = array_merge($args['preauth_ident'] ?? [], $client);
+        return $args;
     }
 
     /** After a successful login, ask the directory whether the password must change. */
