@@ -8,7 +8,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 
 SCENARIO ?= default
 # In this order: default builds the stack image the others start from (scripts/scenarios.py).
-SCENARIOS := default mail filter presets migration backup lifecycle
+SCENARIOS := default mail filter presets migration backup lifecycle security
 # When make started, so that the table of times at the end of make test includes setup and lint.
 export MAILGOV_TEST_STARTED := $(shell date +%s)
 

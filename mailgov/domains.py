@@ -61,7 +61,7 @@ def alias_address(value, domain, legacy, where, problems):
 
 # The names mail clients reach the server at, in each domain it serves: the old MX and the
 # client settings (mail.), Thunderbird's autoconfig and Outlook's autodiscover.
-CLIENT_PREFIXES = ("mail", "autoconfig", "autodiscover")
+CLIENT_PREFIXES = ("mail", "autoconfig", "autodiscover", "mta-sts")
 
 
 def client_names(domain, *others, prefixes=CLIENT_PREFIXES):

@@ -8,7 +8,7 @@ cd "${MAILGOV_ROOT}"
 # podman and runc run the containers, debootstrap builds their images, iptables lets
 # podman publish ports, python3-venv makes .venv, chromium and its driver run the browser
 # tests of the webmail and the report (Selenium uses /usr/bin/chromedriver; nothing is downloaded).
-packages=(podman runc debootstrap iptables python3 python3-venv ca-certificates chromium chromium-driver)
+packages=(podman runc debootstrap iptables python3 python3-venv ca-certificates chromium chromium-driver testssl.sh)
 python="${PYTHON:-/usr/bin/python3}"
 venv="${MAILGOV_ROOT}/.venv"
 stamp="${venv}/.requirements.sha256"

@@ -14,7 +14,7 @@ from mailgov import domains
 ROOT = Path(__file__).resolve().parents[1]
 WIRING = ROOT / "playbooks" / "group_vars" / "all"
 FILTERS = FilterModule().filters()
-PREFIXES = ("mail", "autoconfig", "autodiscover")
+PREFIXES = ("mail", "autoconfig", "autodiscover", "mta-sts")
 
 
 def _names(*domains_):
@@ -34,7 +34,7 @@ def _names(*domains_):
     # A domain given twice (or in both lists) gives its names once.
     ("gialai.gov.vn", ["gialai.vn", "gialai.vn"], ["gialai.gov.vn"], _names("gialai.gov.vn", "gialai.vn")),
 ])
-def test_each_domain_gives_its_mail_autoconfig_and_autodiscover_names(domain, aliases, legacy, expected):
+def test_each_domain_gives_its_mail_autoconfig_autodiscover_and_mta_sts_names(domain, aliases, legacy, expected):
     assert domains.client_names(domain, aliases, legacy) == expected
     assert FILTERS["mail_client_names"](domain, aliases, legacy) == expected
 
@@ -79,6 +79,10 @@ def test_the_certificate_holds_the_client_names_of_every_domain(aliases, legacy)
 
 
 def test_the_webmail_role_gets_the_alias_domains_and_not_the_legacy_ones():
+    """People log in and clients configure themselves with the alias domains, never the legacy
+    ones; but mail still comes for a legacy domain, so its senders get the MTA-STS policy."""
     wiring = _wiring()
     assert wiring["webmail_alias_domains"] == "{{ mail_alias_domains }}"
-    assert "legacy" not in " ".join(str(value) for key, value in wiring.items() if key.startswith("webmail_"))
+    assert "mail_legacy_domains" in wiring["webmail_mta_sts_domains"]
+    assert "legacy" not in " ".join(str(value) for key, value in wiring.items()
+                                    if key.startswith("webmail_") and key != "webmail_mta_sts_domains")
